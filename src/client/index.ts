@@ -1,0 +1,6 @@
+/**
+ * `portcullis/client`
+ *
+ * @module
+ */
+export {}

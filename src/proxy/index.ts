@@ -1,0 +1,6 @@
+/**
+ * `portcullis/proxy`
+ *
+ * @module
+ */
+export {}
