@@ -1,0 +1,3 @@
+export * from './errors.js'
+export * from './open-in-browser.js'
+export * from './safe-fetch/index.js'

@@ -1,0 +1,6 @@
+export { type AddressClassification, classifyAddress, isAddressAllowed } from './address-policy.js'
+export { type Connector, type ConnectTarget, systemConnector } from './connect.js'
+export { type HostRule, normalizeHost } from './host-policy.js'
+export { isJsonMediaType } from './read-body.js'
+export { type ResolvedAddress, type Resolver, systemResolver } from './resolve.js'
+export { createSafeFetch, type SafeFetch, type SafeFetchOptions } from './safe-fetch.js'
