@@ -1,0 +1,5 @@
+export * from './file-credential-store.js'
+export * from './file-lock.js'
+export * from './loopback-receiver.js'
+export * from './node-auth-client.js'
+export * from './redirect-handler.js'
