@@ -1,5 +1,6 @@
 export * from './adapters/express.js'
 export * from './adapters/node-http.js'
+export * from './authorization-server.js'
 export * from './client/index.js'
 export * from './errors.js'
 export * from './open-in-browser.js'
