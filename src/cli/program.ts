@@ -5,6 +5,12 @@
  */
 import { createRequire } from 'node:module'
 import { Command } from 'commander'
+import { connectCommand } from './commands/connect.js'
+import { doctorCommand } from './commands/doctor.js'
+import { keysCommand } from './commands/keys.js'
+import { logoutCommand } from './commands/logout.js'
+import { serveCommand } from './commands/serve.js'
+import { tokenCommand } from './commands/token.js'
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
@@ -14,4 +20,10 @@ export function createProgram(): Command {
     .description('MCP authorization: authorization server, resource server, client, proxy and stdio bridge')
     .version(version)
     .showHelpAfterError()
+    .addCommand(serveCommand())
+    .addCommand(connectCommand())
+    .addCommand(doctorCommand())
+    .addCommand(tokenCommand())
+    .addCommand(logoutCommand())
+    .addCommand(keysCommand())
 }
