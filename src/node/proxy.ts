@@ -1,0 +1,112 @@
+/**
+ * Node defaults for the proxy: every outbound fetch (the upstream provider's metadata, token,
+ * userinfo, JWKS and revocation endpoints; Client ID Metadata Documents; client `jwks_uri`) goes
+ * through the SSRF-safe fetch with no redirects, hashes use `node:crypto`, and requests carry
+ * their socket's address for the registration rate limits.
+ *
+ * @module
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { CIMD_MAX_BYTES } from '../authorization-server/clients/cimd.js'
+import type { CimdOptions } from '../authorization-server/options.js'
+import { createOAuthProxy, type OAuthProxy, type OAuthProxyOptions } from '../proxy/proxy.js'
+import type { UpstreamOptions } from '../proxy/upstream-options.js'
+import { createRequest, writeResponse } from './adapters/node-http.js'
+import { sha256Sync } from './authorization-server.js'
+import { createSafeFetch, type SafeFetchOptions } from './safe-fetch/safe-fetch.js'
+
+/** Options of {@link createNodeOAuthProxy}. */
+export interface NodeOAuthProxyOptions extends Omit<OAuthProxyOptions, 'cimd' | 'upstream'> {
+  /** The upstream provider; its `fetch` defaults to the SSRF-safe fetch. */
+  upstream: UpstreamOptions
+  /** Client ID Metadata Documents: on by default with the SSRF-safe fetch; `false` disables them. */
+  cimd?: false | (Omit<CimdOptions, 'fetch'> & { fetch?: CimdOptions['fetch'] })
+  /**
+   * Options of the default safe fetches. An identity provider on a private network needs its own
+   * `upstream.fetch` (the safe fetch refuses private addresses); `allowLoopback` is for local
+   * development only.
+   */
+  safeFetch?: SafeFetchOptions
+}
+
+/** The proxy plus a `node:http` request listener. */
+export interface NodeOAuthProxy extends OAuthProxy {
+  /** `http.createServer(proxy.listener)`: passes the socket's address to the rate limits. */
+  listener(req: IncomingMessage, res: ServerResponse): Promise<void>
+}
+
+/**
+ * {@link createOAuthProxy} with Node defaults.
+ *
+ * @example
+ * ```ts
+ * const proxy = createNodeOAuthProxy({
+ *   issuer: 'https://mcp.example.com',
+ *   store: await createSqliteStore({ filename: 'proxy.db', encryptionKey: process.env.ENCRYPTION_KEY! }),
+ *   resources: [{ uri: 'https://mcp.example.com/mcp', scopes: { 'mcp:tools': 'Use the tools' } }],
+ *   cookieSecret: process.env.COOKIE_SECRET!,
+ *   upstream: github({ clientId: process.env.GITHUB_CLIENT_ID!, clientSecret: process.env.GITHUB_CLIENT_SECRET! }),
+ * })
+ * http.createServer(proxy.listener).listen(3000)
+ * ```
+ * @see [MCP Security Best Practices: SSRF](https://modelcontextprotocol.io/specification/2025-11-25/basic/security_best_practices#server-side-request-forgery-ssrf)
+ */
+export function createNodeOAuthProxy(options: NodeOAuthProxyOptions): NodeOAuthProxy {
+  const addresses = new WeakMap<Request, string>()
+  const { cimd, safeFetch, getClientAddress, upstream, ...rest } = options
+  const jsonFetch = createSafeFetch({
+    maxRedirects: 0,
+    maxBodyBytes: 256 * 1024,
+    timeoutMs: 10_000,
+    ...safeFetch,
+  })
+  const portable: OAuthProxyOptions = {
+    ...rest,
+    upstream: { ...upstream, fetch: upstream.fetch ?? ((input, init) => jsonFetch(input, init)) },
+    fetch:
+      rest.fetch ??
+      createSafeFetch({
+        maxRedirects: 0,
+        maxBodyBytes: 64 * 1024,
+        timeoutMs: 5000,
+        expectJson: true,
+        ...safeFetch,
+      }),
+    getClientAddress: (request) => addresses.get(request) ?? getClientAddress?.(request),
+    sha256: rest.sha256 ?? sha256Sync,
+  }
+  if (cimd !== false) {
+    portable.cimd = {
+      ...cimd,
+      fetch:
+        cimd?.fetch ??
+        createSafeFetch({
+          maxBodyBytes: CIMD_MAX_BYTES,
+          timeoutMs: cimd?.timeoutMs ?? 5000,
+          maxRedirects: 0,
+          expectJson: true,
+          ...safeFetch,
+        }),
+    }
+  }
+  const proxy = createOAuthProxy(portable)
+  const origin = new URL(options.issuer).origin
+  return {
+    ...proxy,
+    async listener(req, res) {
+      let response: Response
+      try {
+        const request = createRequest(req, { origin })
+        if (req.socket.remoteAddress !== undefined) addresses.set(request, req.socket.remoteAddress)
+        response = await proxy.fetch(request)
+      } catch {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+          res.end('Internal Server Error')
+        }
+        return
+      }
+      await writeResponse(res, response)
+    },
+  }
+}
