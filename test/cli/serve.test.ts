@@ -101,11 +101,20 @@ describe('portcullis serve', { timeout: 120_000 }, () => {
     expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['listening', 'shutdown']))
   })
 
-  it('explains what is wrong, with the fix: --upstream without the proxy, a wildcard host without --issuer, a bad flag', async () => {
+  it('explains what is wrong, with the fix: --upstream without credentials or with a bad issuer, a wildcard host without --issuer, a bad flag', async () => {
     const upstream = await runCli(['serve', '--data-dir', dataDir, '--upstream', 'github'])
     expect(upstream.code).toBe(1)
-    expect(upstream.stderr).toContain('--upstream (proxy mode) is not available')
-    expect(upstream.stderr).toContain('fix:')
+    expect(upstream.stderr).toContain('--upstream needs the client credentials')
+    expect(upstream.stderr).toContain(
+      'fix: Set PORTCULLIS_UPSTREAM_CLIENT_ID and PORTCULLIS_UPSTREAM_CLIENT_SECRET',
+    )
+
+    const credentials = { PORTCULLIS_UPSTREAM_CLIENT_ID: 'id', PORTCULLIS_UPSTREAM_CLIENT_SECRET: 'secret' }
+    const plainHttp = await runCli(['serve', '--data-dir', dataDir, '--upstream', 'http://idp.example'], {
+      env: credentials,
+    })
+    expect(plainHttp.code).toBe(2)
+    expect(plainHttp.stderr).toContain('--upstream issuer must be an https URL')
 
     const wildcard = await runCli(['serve', '--data-dir', dataDir, '--host', '0.0.0.0'])
     expect(wildcard.code).toBe(2)
@@ -114,6 +123,65 @@ describe('portcullis serve', { timeout: 120_000 }, () => {
     const port = await runCli(['serve', '--data-dir', dataDir, '--port', 'eighty'])
     expect(port.code).toBe(2)
     expect(port.stderr).toContain('--port')
+  })
+
+  it('runs the proxy in front of a preset provider with --upstream, consent first and no upstream secret given out', async () => {
+    const upstreamSecret = 'upstream-secret-that-must-stay-on-the-server'
+    serve = startCli(['serve', '--port', '0', '--data-dir', dataDir, '--upstream', 'github'], {
+      env: {
+        PORTCULLIS_UPSTREAM_CLIENT_ID: 'github-app-id',
+        PORTCULLIS_UPSTREAM_CLIENT_SECRET: upstreamSecret,
+      },
+    })
+    const [, issuer, mcp, name, callback] = await serve.waitFor(
+      /^issuer: (\S+)\nmcp: (\S+)\nupstream: (\S+)\ncallback: (\S+)\n/m,
+    )
+    expect(name).toBe('GitHub')
+    expect(callback!.startsWith(`${issuer}/`)).toBe(true)
+    expect(serve.stdout()).not.toContain('password:')
+
+    const metadata = (await (await fetch(`${issuer}/.well-known/oauth-authorization-server`)).json()) as {
+      registration_endpoint: string
+      authorization_endpoint: string
+    }
+    const registration = await fetch(metadata.registration_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        client_name: 'Proxy test client',
+        redirect_uris: ['http://127.0.0.1:9/callback'],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'none',
+        application_type: 'native',
+      }),
+    })
+    expect(registration.status).toBe(201)
+    const registered = await registration.text()
+    expect(registered).not.toContain(upstreamSecret)
+    expect(registered).not.toContain('github-app-id')
+    const { client_id } = JSON.parse(registered) as { client_id: string }
+
+    const authorize = new URL(metadata.authorization_endpoint)
+    for (const [key, value] of Object.entries({
+      response_type: 'code',
+      client_id,
+      redirect_uri: 'http://127.0.0.1:9/callback',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      state: 'state-1',
+      resource: mcp!,
+      scope: 'notes:read',
+    })) {
+      authorize.searchParams.set(key, value)
+    }
+    // S13: our consent page comes first; nothing is sent to the provider before Approve.
+    const consent = await fetch(authorize, { redirect: 'manual' })
+    expect(consent.status).toBe(200)
+    const html = await consent.text()
+    expect(html).toContain('Proxy test client')
+    expect(html).toContain('GitHub')
+    expect(html).not.toContain(upstreamSecret)
   })
 
   it('has --help with examples', async () => {

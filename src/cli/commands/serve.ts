@@ -69,9 +69,13 @@ Examples:
         throw error
       }
       progress.done()
-      process.stdout.write(
-        `issuer: ${runtime.issuer}\nmcp: ${runtime.mcpUrl}\nusername: ${runtime.account.username}\npassword: ${runtime.account.password}\n`,
-      )
+      const login =
+        runtime.account !== undefined
+          ? `username: ${runtime.account.username}\npassword: ${runtime.account.password}\n`
+          : runtime.upstream !== undefined
+            ? `upstream: ${runtime.upstream.name}\ncallback: ${runtime.upstream.callbackUrl}\n`
+            : ''
+      process.stdout.write(`issuer: ${runtime.issuer}\nmcp: ${runtime.mcpUrl}\n${login}`)
       logger.log('info', 'listening', {
         issuer: runtime.issuer,
         mcp: runtime.mcpUrl,
@@ -79,7 +83,11 @@ Examples:
         store: runtime.storeKind,
         data_dir: runtime.dataDir,
       })
-      if (config.logFormat === 'text') {
+      if (config.logFormat === 'text' && runtime.upstream !== undefined) {
+        process.stderr.write(
+          `${pc.dim(`Users log in with ${runtime.upstream.name}; register this redirect URI there:`)} ${runtime.upstream.callbackUrl}\n${pc.dim('Press Ctrl+C to stop.')}\n`,
+        )
+      } else if (config.logFormat === 'text') {
         process.stderr.write(
           `${pc.dim(`The demo account is kept in ${runtime.dataDir}/demo-account.json. Check the deployment with:`)}\n  portcullis doctor ${runtime.mcpUrl}\n${pc.dim('Press Ctrl+C to stop.')}\n`,
         )

@@ -13,6 +13,7 @@ import {
   createNodeAuthorizationServer,
   type NodeAuthorizationServer,
 } from '../../node/authorization-server.js'
+import { createNodeOAuthProxy } from '../../node/proxy.js'
 import { jwtVerifier, protectedResource } from '../../node/resource-server.js'
 import type { Store } from '../../storage/types.js'
 import { CliError } from '../errors.js'
@@ -26,14 +27,17 @@ import {
 } from './data-dir.js'
 import { createDemoMcpHandler, createNotesBook, DEMO_SCOPE_POLICY, DEMO_SCOPES } from './demo-mcp-server.js'
 import type { Logger } from './logger.js'
+import { upstreamFromConfig } from './upstream.js'
 
 /** A running `serve`. */
 export interface ServeRuntime {
   issuer: string
   mcpUrl: string
   healthUrl: string
-  /** The demo account; `created` is true on the first start of this data directory. */
-  account: DemoAccount & { created: boolean }
+  /** The demo account (local logins only); `created` is true on the first start of this data directory. */
+  account?: DemoAccount & { created: boolean }
+  /** Proxy mode: the provider's name and the redirect URI to register there. */
+  upstream?: { name: string; callbackUrl: string }
   storeKind: 'sqlite' | 'postgres'
   dataDir: string
   /** Stops accepting connections, lets requests in flight finish (up to `graceMs`), closes the store. */
@@ -128,15 +132,7 @@ function listen(server: Server, port: number, host: string): Promise<number> {
  * @throws {CliError} for an unusable configuration, data directory, store or port
  */
 export async function startServe(config: ServeConfig, logger: Logger): Promise<ServeRuntime> {
-  if (config.upstream !== undefined) {
-    throw new CliError(
-      'ERR_NOT_AVAILABLE',
-      '--upstream (proxy mode) is not available in this version of Portcullis',
-      {
-        fix: 'Run serve without --upstream to use local accounts.',
-      },
-    )
-  }
+  const upstream = config.upstream === undefined ? undefined : upstreamFromConfig(config.upstream)
   if (config.issuer === undefined && WILDCARD_HOSTS.has(config.host)) {
     throw new CliError(
       'ERR_USAGE',
@@ -148,7 +144,7 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
   }
   const dataDir = ensureDataDir(config.dataDir)
   const secrets = await serveSecrets(dataDir)
-  const account = await readOrCreateDemoAccount(dataDir)
+  const account = upstream === undefined ? await readOrCreateDemoAccount(dataDir) : undefined
   const { store, kind } = await openServeStore(config, dataDir, secrets)
 
   let handler: (req: IncomingMessage, res: ServerResponse) => Promise<void> = async (_req, res) => {
@@ -180,8 +176,9 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
   const healthUrl = `${issuerUrl.origin}/healthz`
 
   let as: NodeAuthorizationServer
+  let callbackUrl: string | undefined
   try {
-    as = createNodeAuthorizationServer({
+    const common = {
       issuer,
       store,
       resources: [
@@ -192,10 +189,18 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
           defaultScopes: ['notes:read'],
         },
       ],
-      login: localAccounts({ users: [{ username: account.username, passwordHash: account.passwordHash }] }),
       cookieSecret: secrets.cookieSecret,
-      onAudit: (event) => logger.log('info', 'audit', { ...event }),
-    })
+      onAudit: (event: object) => logger.log('info', 'audit', { ...event }),
+    }
+    if (upstream !== undefined) {
+      const proxy = createNodeOAuthProxy({ ...common, upstream })
+      callbackUrl = proxy.callbackUrl
+      as = proxy
+    } else {
+      const users =
+        account === undefined ? [] : [{ username: account.username, passwordHash: account.passwordHash }]
+      as = createNodeAuthorizationServer({ ...common, login: localAccounts({ users }) })
+    }
     await as.ready()
   } catch (error) {
     server.close()
@@ -256,7 +261,10 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
     issuer,
     mcpUrl,
     healthUrl,
-    account,
+    ...(account === undefined ? {} : { account }),
+    ...(upstream === undefined || callbackUrl === undefined
+      ? {}
+      : { upstream: { name: upstream.name, callbackUrl } }),
     storeKind: kind,
     dataDir,
     close(graceMs = 5000) {
