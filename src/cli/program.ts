@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module'
 import { Command } from 'commander'
+import { bridgeCommand } from './commands/bridge.js'
 import { connectCommand } from './commands/connect.js'
 import { doctorCommand } from './commands/doctor.js'
 import { keysCommand } from './commands/keys.js'
@@ -22,6 +23,7 @@ export function createProgram(): Command {
     .showHelpAfterError()
     .addCommand(serveCommand())
     .addCommand(connectCommand())
+    .addCommand(bridgeCommand())
     .addCommand(doctorCommand())
     .addCommand(tokenCommand())
     .addCommand(logoutCommand())
