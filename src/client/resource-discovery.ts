@@ -16,6 +16,9 @@ import { canonicalResource } from '../protocol/resource.js'
 import { protectedResourceMetadataUrls } from '../protocol/well-known.js'
 import { checkEndpoint, type EndpointPolicy } from './endpoint-policy.js'
 import { ClientError } from './errors.js'
+import { isMetadataMissing, metadataRequest } from './metadata-response.js'
+
+export { isNotFoundStatus } from './metadata-response.js'
 
 /**
  * How strictly the metadata's `resource` must match the MCP endpoint:
@@ -97,17 +100,7 @@ export function protectedResourceMetadataRequest(
   url: string,
   options: { fetch: typeof fetch; signal?: AbortSignal | undefined },
 ): Promise<Response> {
-  return options.fetch(url, {
-    method: 'GET',
-    headers: { accept: 'application/json' },
-    redirect: 'manual',
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  })
-}
-
-/** Whether a status means "not here, try the next location" (the reference SDK treats 502 so too). */
-export function isNotFoundStatus(status: number): boolean {
-  return (status >= 400 && status < 500) || status === 502
+  return metadataRequest(url, options)
 }
 
 /**
@@ -124,14 +117,7 @@ export async function processProtectedResourceMetadataResponse(
   serverUrl: string,
   resourceCheck: ResourceCheck,
 ): Promise<ProtectedResourceMetadata | undefined> {
-  if (response.status !== 200) {
-    await response.body?.cancel().catch(() => {})
-    if (isNotFoundStatus(response.status)) return undefined
-    throw new ClientError('ERR_DISCOVERY', 'protected resource metadata request failed', {
-      status: response.status,
-      detail: `${candidate.url} answered ${response.status}`,
-    })
-  }
+  if (await isMetadataMissing(response, 'protected resource metadata', candidate.url)) return undefined
   let metadata: ProtectedResourceMetadata
   try {
     metadata = validateProtectedResourceMetadata(await response.json())

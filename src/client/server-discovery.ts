@@ -14,7 +14,7 @@ import { ProtocolError } from '../protocol/errors.js'
 import { authorizationServerMetadataUrls } from '../protocol/well-known.js'
 import { checkEndpoint, type EndpointPolicy } from './endpoint-policy.js'
 import { ClientError } from './errors.js'
-import { isNotFoundStatus } from './resource-discovery.js'
+import { isMetadataMissing, metadataRequest } from './metadata-response.js'
 
 /** Options of {@link discoverAuthorizationServer}. */
 export interface DiscoverAuthorizationServerOptions {
@@ -42,12 +42,7 @@ export function authorizationServerMetadataRequest(
   url: string,
   options: { fetch: typeof fetch; signal?: AbortSignal | undefined },
 ): Promise<Response> {
-  return options.fetch(url, {
-    method: 'GET',
-    headers: { accept: 'application/json' },
-    redirect: 'manual',
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  })
+  return metadataRequest(url, options)
 }
 
 /**
@@ -64,14 +59,7 @@ export async function processAuthorizationServerMetadataResponse(
   issuer: string,
   options: { requirePkce?: boolean | undefined; url: string },
 ): Promise<AuthorizationServerMetadata | undefined> {
-  if (response.status !== 200) {
-    await response.body?.cancel().catch(() => {})
-    if (isNotFoundStatus(response.status)) return undefined
-    throw new ClientError('ERR_DISCOVERY', 'authorization server metadata request failed', {
-      status: response.status,
-      detail: `${options.url} answered ${response.status}`,
-    })
-  }
+  if (await isMetadataMissing(response, 'authorization server metadata', options.url)) return undefined
   let json: unknown
   try {
     json = await response.json()

@@ -168,6 +168,32 @@ async function jkt(ctx: TokenRequestContext): Promise<string | undefined> {
 }
 
 /**
+ * The part every grant at `ctx`'s token endpoint shares: runs `request` (the grant's own request
+ * and response processing) and turns the response into {@link StoredTokens}, bound to the DPoP
+ * key when there is one. Any failure becomes a `ClientError` naming `what`.
+ *
+ * @throws {ClientError} `ERR_TOKEN`, or the `ClientError` `request` threw
+ */
+async function grantTokens(
+  ctx: TokenRequestContext,
+  what: string,
+  stored: { resource: string; requestedScope?: string | undefined; previous?: StoredTokens | undefined },
+  request: (as: oauth.AuthorizationServer, client: oauth.Client) => Promise<oauth.TokenEndpointResponse>,
+): Promise<StoredTokens> {
+  try {
+    const response = await request(asServer(ctx.metadata), asClient(ctx.client))
+    return toStoredTokens(response, {
+      issuer: ctx.metadata.issuer,
+      now: ctx.clock(),
+      ...stored,
+      dpopJkt: await jkt(ctx),
+    })
+  } catch (error) {
+    throw tokenError(error, what)
+  }
+}
+
+/**
  * Exchanges an authorization code (after {@link processAuthorizationCallback} accepted the
  * response) for tokens, with the PKCE verifier and `resource`.
  *
@@ -180,36 +206,30 @@ export async function exchangeAuthorizationCode(
   callback: URLSearchParams,
 ): Promise<StoredTokens> {
   tokenEndpoint(ctx)
-  try {
-    const as = asServer(ctx.metadata)
-    const client = asClient(ctx.client)
-    // oauth4webapi re-checks state and iss; our checks have already passed.
-    const params = oauth.validateAuthResponse(as, client, callback, record.state)
-    const response = await withDpopRetry(ctx, async () =>
-      oauth.processAuthorizationCodeResponse(
-        as,
-        client,
-        await oauth.authorizationCodeGrantRequest(
+  return grantTokens(
+    ctx,
+    'the authorization code exchange',
+    { resource: record.resource, requestedScope: record.scope },
+    async (as, client) => {
+      // oauth4webapi re-checks state and iss; our checks have already passed.
+      const params = oauth.validateAuthResponse(as, client, callback, record.state)
+      return withDpopRetry(ctx, async () =>
+        oauth.processAuthorizationCodeResponse(
           as,
           client,
-          clientAuthentication(ctx.client, ctx.privateKey),
-          params,
-          record.redirect_uri,
-          record.code_verifier,
-          requestOptions(ctx, record.resource),
+          await oauth.authorizationCodeGrantRequest(
+            as,
+            client,
+            clientAuthentication(ctx.client, ctx.privateKey),
+            params,
+            record.redirect_uri,
+            record.code_verifier,
+            requestOptions(ctx, record.resource),
+          ),
         ),
-      ),
-    )
-    return toStoredTokens(response, {
-      issuer: ctx.metadata.issuer,
-      resource: record.resource,
-      now: ctx.clock(),
-      requestedScope: record.scope,
-      dpopJkt: await jkt(ctx),
-    })
-  } catch (error) {
-    throw tokenError(error, 'the authorization code exchange')
-  }
+      )
+    },
+  )
 }
 
 /**
@@ -228,10 +248,8 @@ export async function refreshAccessToken(
     throw new ClientError('ERR_REFRESH_FAILED', 'no refresh token for this authorization server')
   }
   const refreshToken = tokens.refresh_token
-  try {
-    const as = asServer(ctx.metadata)
-    const client = asClient(ctx.client)
-    const response = await withDpopRetry(ctx, async () =>
+  return grantTokens(ctx, 'the refresh', { resource: tokens.resource, previous: tokens }, (as, client) =>
+    withDpopRetry(ctx, async () =>
       oauth.processRefreshTokenResponse(
         as,
         client,
@@ -243,17 +261,8 @@ export async function refreshAccessToken(
           requestOptions(ctx, tokens.resource),
         ),
       ),
-    )
-    return toStoredTokens(response, {
-      issuer: ctx.metadata.issuer,
-      resource: tokens.resource,
-      now: ctx.clock(),
-      previous: tokens,
-      dpopJkt: await jkt(ctx),
-    })
-  } catch (error) {
-    throw tokenError(error, 'the refresh')
-  }
+    ),
+  )
 }
 
 /**
@@ -295,13 +304,11 @@ async function genericGrant(
   const parameters = new URLSearchParams(extra)
   parameters.set('resource', input.resource)
   if (input.scope !== undefined && input.scope !== '') parameters.set('scope', input.scope)
-  try {
-    const as = asServer(ctx.metadata)
-    const client = asClient(ctx.client)
+  return grantTokens(ctx, what, { resource: input.resource, requestedScope: input.scope }, (as, client) => {
     const { additionalParameters: _ignored, ...options } = requestOptions(ctx, undefined) as ReturnType<
       typeof requestOptions
     > & { additionalParameters?: unknown }
-    const response = await withDpopRetry(ctx, async () =>
+    return withDpopRetry(ctx, async () =>
       oauth.processGenericTokenEndpointResponse(
         as,
         client,
@@ -315,16 +322,7 @@ async function genericGrant(
         ),
       ),
     )
-    return toStoredTokens(response, {
-      issuer: ctx.metadata.issuer,
-      resource: input.resource,
-      now: ctx.clock(),
-      requestedScope: input.scope,
-      dpopJkt: await jkt(ctx),
-    })
-  } catch (error) {
-    throw tokenError(error, what)
-  }
+  })
 }
 
 /** Inputs of {@link exchangeForIdentityAssertion}. */

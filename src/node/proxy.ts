@@ -11,7 +11,7 @@ import { CIMD_MAX_BYTES } from '../authorization-server/clients/cimd.js'
 import type { CimdOptions } from '../authorization-server/options.js'
 import { createOAuthProxy, type OAuthProxy, type OAuthProxyOptions } from '../proxy/proxy.js'
 import type { UpstreamOptions } from '../proxy/upstream-options.js'
-import { createRequest, writeResponse } from './adapters/node-http.js'
+import { toNodeHandler } from './adapters/node-http.js'
 import { sha256Sync } from './authorization-server.js'
 import { createSafeFetch, type SafeFetchOptions } from './safe-fetch/safe-fetch.js'
 
@@ -91,22 +91,12 @@ export function createNodeOAuthProxy(options: NodeOAuthProxyOptions): NodeOAuthP
   }
   const proxy = createOAuthProxy(portable)
   const origin = new URL(options.issuer).origin
-  return {
-    ...proxy,
-    async listener(req, res) {
-      let response: Response
-      try {
-        const request = createRequest(req, { origin })
-        if (req.socket.remoteAddress !== undefined) addresses.set(request, req.socket.remoteAddress)
-        response = await proxy.fetch(request)
-      } catch {
-        if (!res.headersSent) {
-          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
-          res.end('Internal Server Error')
-        }
-        return
-      }
-      await writeResponse(res, response)
+  const listener = toNodeHandler(
+    (request, req) => {
+      if (req.socket.remoteAddress !== undefined) addresses.set(request, req.socket.remoteAddress)
+      return proxy.fetch(request)
     },
-  }
+    { origin },
+  )
+  return { ...proxy, listener }
 }

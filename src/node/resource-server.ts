@@ -23,7 +23,13 @@ import {
   type ProtectedResourceOptions,
   protectedResource as portableProtectedResource,
 } from '../resource-server/protected-resource.js'
-import { type CreateRequestOptions, createRequest, writeResponse } from './adapters/node-http.js'
+import {
+  type CreateRequestOptions,
+  tryCreateRequest,
+  writeBadRequest,
+  writeResponse,
+} from './adapters/node-http.js'
+import { readBodyUpTo } from './adapters/read-body.js'
 import { createSafeFetch, type SafeFetchOptions } from './safe-fetch/safe-fetch.js'
 
 /** Node options: the portable ones, plus how to build the default safe fetch. */
@@ -90,17 +96,6 @@ export interface NodeAuthenticateOptions extends Pick<CreateRequestOptions, 'ori
   maxBodyBytes?: number
 }
 
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > maxBytes) return undefined
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
-}
-
 /**
  * A guard for plain `node:http` servers. It serves the metadata or a challenge and resolves to
  * `undefined` (the response is sent), or resolves to the verified `AuthInfo` together with the
@@ -123,7 +118,12 @@ export async function nodeAuthenticate(
   options: NodeAuthenticateOptions = {},
 ): Promise<NodeAuthenticated | undefined> {
   const origin = options.origin === undefined ? {} : { origin: options.origin }
-  const metadata = await rs.metadata(createRequest(req, { ...origin, body: null }))
+  const head = tryCreateRequest(req, { ...origin, body: null })
+  if (head === undefined) {
+    writeBadRequest(res)
+    return undefined
+  }
+  const metadata = await rs.metadata(head)
   if (metadata !== undefined) {
     await writeResponse(res, metadata)
     return undefined
@@ -132,16 +132,20 @@ export async function nodeAuthenticate(
   const body =
     method === 'GET' || method === 'HEAD'
       ? Buffer.alloc(0)
-      : await readBody(req, options.maxBodyBytes ?? 4 * 1024 * 1024)
+      : await readBodyUpTo(req, options.maxBodyBytes ?? 4 * 1024 * 1024)
   if (body === undefined) {
     res.writeHead(413, { 'content-type': 'application/json', 'cache-control': 'no-store' })
     res.end(JSON.stringify({ error: 'invalid_request', error_description: 'The request body is too large' }))
     return undefined
   }
-  const request = createRequest(req, {
+  const request = tryCreateRequest(req, {
     ...origin,
     body: method === 'GET' || method === 'HEAD' ? null : new Uint8Array(body),
   })
+  if (request === undefined) {
+    writeBadRequest(res)
+    return undefined
+  }
   const result = await rs.authenticate(request)
   if (result instanceof Response) {
     await writeResponse(res, result)

@@ -13,7 +13,8 @@ import type {
 } from 'express'
 import { type AuthInfo, type SdkAuthInfo, toSdkAuthInfo } from '../../resource-server/auth-info.js'
 import type { ProtectedResource } from '../../resource-server/protected-resource.js'
-import { createRequest, writeResponse } from './node-http.js'
+import { tryCreateRequest, writeBadRequest, writeResponse } from './node-http.js'
+import { readBodyUpTo } from './read-body.js'
 
 /** What {@link expressAuth} leaves on `res.locals`. */
 export interface PortcullisLocals {
@@ -29,17 +30,6 @@ export interface ExpressAdapterOptions {
 }
 
 const NO_BODY = new Set(['GET', 'HEAD'])
-
-async function readRawBody(req: ExpressRequest, maxBytes: number): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length
-    if (size > maxBytes) return undefined
-    chunks.push(chunk)
-  }
-  return Buffer.concat(chunks)
-}
 
 function isJson(req: ExpressRequest): boolean {
   const type = req.headers['content-type']?.toLowerCase() ?? ''
@@ -60,7 +50,7 @@ async function bodyFor(req: ExpressRequest, maxBytes: number): Promise<BodyInit 
     return JSON.stringify(parsed)
   }
   if (req.readableEnded) return null
-  const raw = await readRawBody(req, maxBytes)
+  const raw = await readBodyUpTo(req, maxBytes)
   if (raw === undefined) return 'too-large'
   if (isJson(req)) {
     try {
@@ -80,10 +70,11 @@ async function bodyFor(req: ExpressRequest, maxBytes: number): Promise<BodyInit 
  */
 export function expressMetadata(rs: ProtectedResource, options: ExpressAdapterOptions = {}): RequestHandler {
   return (req: ExpressRequest, res: ExpressResponse, next: NextFunction) => {
-    const request = createRequest(req, {
+    const request = tryCreateRequest(req, {
       ...(options.origin === undefined ? {} : { origin: options.origin }),
       body: null,
     })
+    if (request === undefined) return writeBadRequest(res)
     rs.metadata(request).then(
       (response) => (response === undefined ? next() : writeResponse(res, response)),
       next,
@@ -116,10 +107,11 @@ export function expressAuth(rs: ProtectedResource, options: ExpressAdapterOption
         res.status(413).json({ error: 'invalid_request', error_description: 'The request body is too large' })
         return
       }
-      const request = createRequest(req, {
+      const request = tryCreateRequest(req, {
         ...(options.origin === undefined ? {} : { origin: options.origin }),
         body,
       })
+      if (request === undefined) return writeBadRequest(res)
       const result = await rs.authenticate(request)
       if (result instanceof Response) {
         await writeResponse(res, result)

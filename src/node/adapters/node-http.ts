@@ -9,7 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 
 /** A web-standard request handler. */
-export type FetchHandler = (request: Request) => Response | Promise<Response>
+/** A `fetch`-style handler; Node adapters also pass the incoming message (e.g. for the socket address). */
+export type FetchHandler = (request: Request, incoming: IncomingMessage) => Response | Promise<Response>
 
 /** Options of {@link createRequest}. */
 export interface CreateRequestOptions {
@@ -111,6 +112,28 @@ export interface NodeHandlerOptions extends Pick<CreateRequestOptions, 'origin'>
 }
 
 /**
+ * {@link createRequest}, or `undefined` when Node accepted a request that a web `Request` cannot
+ * hold (a `TRACE` method, a target that is no URL). That is the client's fault: answer it with
+ * {@link writeBadRequest}, never a 500.
+ */
+export function tryCreateRequest(
+  req: IncomingMessage,
+  options: CreateRequestOptions = {},
+): Request | undefined {
+  try {
+    return createRequest(req, options)
+  } catch {
+    return undefined
+  }
+}
+
+/** Answers `400 Bad Request` (RFC 9110 §15.5.1) to a request that could not be read. */
+export function writeBadRequest(res: ServerResponse): void {
+  res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' })
+  res.end('Bad Request')
+}
+
+/**
  * Turns a `fetch`-style handler into a `node:http` request listener.
  *
  * @example
@@ -123,10 +146,11 @@ export function toNodeHandler(
   options: NodeHandlerOptions = {},
 ): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
+    const request = tryCreateRequest(req, options.origin === undefined ? {} : { origin: options.origin })
+    if (request === undefined) return writeBadRequest(res)
     let response: Response
     try {
-      const request = createRequest(req, options.origin === undefined ? {} : { origin: options.origin })
-      response = await handler(request)
+      response = await handler(request, req)
     } catch (error) {
       options.onError?.(error)
       if (!res.headersSent) {
