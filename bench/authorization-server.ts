@@ -168,6 +168,8 @@ interface Target {
   pool: Pool
   paths: { register: string; authorize: string; token: string }
   results: Record<Metric, number[]>
+  /** Server CPU time (all threads) per timed operation, in microseconds, per round. */
+  cpu: Record<Metric, number[]>
   rtSeed?: { clientId: string; rts: string[] }
   child: ChildProcess
 }
@@ -358,10 +360,29 @@ async function forEach<T, R>(items: T[], fn: (x: T) => Promise<R>) {
   return { out, s: (performance.now() - t0) / 1000 }
 }
 
+/** The child's user + system CPU time in microseconds (Linux `/proc`; `NaN` elsewhere). */
+function cpuMicros(t: Target): number {
+  try {
+    const stat = readFileSync(`/proc/${t.child.pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    // Fields 14 and 15 of proc(5) (utime, stime), in clock ticks of 10 ms.
+    return (Number(fields[11]) + Number(fields[12])) * 10_000
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** A timed phase's operations and the server CPU time they took. */
+async function measured<R extends { n: number; s: number }>(t: Target, phase: () => Promise<R>) {
+  const before = cpuMicros(t)
+  const r = await phase()
+  return { ...r, cpu: cpuMicros(t) - before }
+}
+
 async function benchRegistrations(t: Target) {
   await forDuration(WARMUP_MS, () => register(t))
-  const { n, s } = await forDuration(SECONDS * 1000, () => register(t))
-  return n / s
+  const { n, s, cpu } = await measured(t, () => forDuration(SECONDS * 1000, () => register(t)))
+  return { perS: n / s, cpuPerOp: cpu / n }
 }
 
 async function benchCodeExchanges(t: Target) {
@@ -371,16 +392,21 @@ async function benchCodeExchanges(t: Target) {
   await forEach(warm, (x) => exchange(t, clientId, x))
   let n = 0
   let s = 0
+  let cpu = 0
   let last: { refresh_token: string }[] = []
   while (s < SECONDS) {
     const { out: codes } = await mint(BATCH)
-    const r = await forEach(codes, (x) => exchange(t, clientId, x))
-    n += codes.length
+    const r = await measured(t, async () => ({
+      ...(await forEach(codes, (x) => exchange(t, clientId, x))),
+      n: codes.length,
+    }))
+    n += r.n
     s += r.s
+    cpu += r.cpu
     last = r.out
   }
   t.rtSeed = { clientId, rts: last.slice(-CONCURRENCY).map((x) => x.refresh_token) }
-  return n / s
+  return { perS: n / s, cpuPerOp: cpu / n }
 }
 
 async function benchRefreshes(t: Target) {
@@ -389,8 +415,8 @@ async function benchRefreshes(t: Target) {
     rts[w] = (await refresh(t, clientId, rts[w]!)).refresh_token
   }
   await forDuration(WARMUP_MS, step)
-  const { n, s } = await forDuration(SECONDS * 1000, step)
-  return n / s
+  const { n, s, cpu } = await measured(t, () => forDuration(SECONDS * 1000, step))
+  return { perS: n / s, cpuPerOp: cpu / n }
 }
 
 function median(values: number[]): number {
@@ -443,6 +469,7 @@ async function main(): Promise<void> {
           ? { register: '/register', authorize: '/authorize', token: '/token' }
           : { register: '/reg', authorize: '/auth', token: '/token' },
       results: { registrations_per_s: [], code_exchanges_per_s: [], refreshes_per_s: [] },
+      cpu: { registrations_per_s: [], code_exchanges_per_s: [], refreshes_per_s: [] },
       child: started.child,
     }
   }
@@ -458,14 +485,23 @@ async function main(): Promise<void> {
         const order = round % 2 ? targets : [...targets].reverse()
         for (const t of order) {
           const v = await fn(t)
-          t.results[metric].push(v)
-          console.error(`# round ${round} ${t.label} ${metric} ${v.toFixed(1)} psi_some_avg10=${psi()}`)
+          t.results[metric].push(v.perS)
+          t.cpu[metric].push(v.cpuPerOp)
+          console.error(
+            `# round ${round} ${t.label} ${metric} ${v.perS.toFixed(1)} server_cpu_us_per_op=${v.cpuPerOp.toFixed(0)} psi_some_avg10=${psi()}`,
+          )
         }
       }
     }
   } finally {
     await Promise.all(targets.map((t) => t.pool.close()))
     for (const t of targets) t.child.kill('SIGTERM')
+  }
+  for (const t of targets) {
+    const cpu = (m: Metric) => median(t.cpu[m]).toFixed(0)
+    console.error(
+      `# ${t.label} server CPU µs/op (median): code_exchange=${cpu('code_exchanges_per_s')} refresh=${cpu('refreshes_per_s')} registration=${cpu('registrations_per_s')}`,
+    )
   }
   const [p, o] = targets as [Target, Target]
   const lines: [string, number][] = [

@@ -58,7 +58,7 @@ export async function issueCodeRedirect(
   grantId: string = randomToken(16),
 ): Promise<Response> {
   const now = ctx.now()
-  const code = await newSecret(ctx.sha256)
+  const code = await newSecret(ctx.sha256, ctx.randomToken)
   await ctx.store.grants.create({
     id: grantId,
     subject: tx.subject,

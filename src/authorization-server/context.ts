@@ -19,6 +19,7 @@ import type {
   ResolvedResource,
 } from './options.js'
 import type { SessionCookies } from './session.js'
+import type { JwtSigner, RandomToken } from './tokens.js'
 
 /** A client as the endpoints see it, whatever its origin. */
 export interface Client {
@@ -72,6 +73,10 @@ export interface ServerContext {
   idJagIssuers: readonly IdJagIssuerOptions[]
   /** SHA-256 (base64url) of secrets, as stored. */
   sha256: Sha256
+  /** Signs access tokens. */
+  signJwt: JwtSigner
+  /** Random tokens for the token endpoint's secrets and ids. */
+  randomToken: RandomToken
   clientAddress(request: Request): string
   findClient(clientId: string): Promise<Client | undefined>
 }

@@ -13,12 +13,25 @@ import { OAuthError } from '../protocol/errors.js'
  */
 export const NO_STORE: Readonly<Record<string, string>> = { 'cache-control': 'no-store', pragma: 'no-cache' }
 
+const texts = new WeakMap<Response, string>()
+
 /** A JSON response. */
 export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(body), {
+  const text = JSON.stringify(body)
+  const response = new Response(text, {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   })
+  texts.set(response, text)
+  return response
+}
+
+/**
+ * The body text a {@link jsonResponse} was made with, while its body is unread: a server adapter
+ * can write it as is instead of reading the body stream back. `undefined` for any other response.
+ */
+export function bufferedText(response: Response): string | undefined {
+  return response.bodyUsed ? undefined : texts.get(response)
 }
 
 /**
@@ -49,13 +62,13 @@ const MAX_FORM_BYTES = 64 * 1024
 export async function readBodyText(request: Request, max: number): Promise<string> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > max) throw invalidRequest('request body is too large')
-  if (request.body === null) return ''
   // A declared length within the limit: HTTP framing holds the body to it, so it is read at once.
   if (declared !== null && /^\d+$/.test(declared)) {
     const text = await request.text()
     if (text.length > max) throw invalidRequest('request body is too large')
     return text
   }
+  if (request.body === null) return ''
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0

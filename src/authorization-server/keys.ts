@@ -23,6 +23,8 @@ export interface ActiveSigningKey {
   kid: string
   alg: string
   key: CryptoKey
+  /** The private JWK the key was imported from, for signers outside Web Crypto. */
+  privateJwk: JsonWebKey
 }
 
 /** Options of {@link KeyManager.rotate}. */
@@ -145,7 +147,12 @@ export function createKeyManager(
         // A pending key reached its activation time: record that, for operators reading the store.
         void store.signingKeys.update(record.kid, { status: 'active' }).catch(() => undefined)
       }
-      return { kid: record.kid, alg: record.alg, key: await importPrivate(record) }
+      return {
+        kid: record.kid,
+        alg: record.alg,
+        key: await importPrivate(record),
+        privateJwk: record.private_jwk,
+      }
     },
 
     async publicJwks(now) {

@@ -11,6 +11,7 @@ import { isValidScopeToken } from '../protocol/scope.js'
 import type { Store } from '../storage/types.js'
 import type { AuditEvent } from './audit.js'
 import { AuthorizationServerError } from './errors.js'
+import type { JwtSigner, RandomToken } from './tokens.js'
 
 /** A user as the login hook knows them. `subject` becomes the token's `sub`. */
 export interface LoginUser {
@@ -198,6 +199,19 @@ export interface AuthorizationServerOptions {
    * synchronous hash, which saves a thread-pool round trip per call. Must give the same output.
    */
   sha256?: (text: string) => string | Promise<string>
+  /**
+   * Signs access tokens (JWS Compact Serialization). Default: jose on Web Crypto. The Node entry
+   * point passes a synchronous `node:crypto` signer, which saves a thread-pool round trip per token.
+   * Must produce a JWS any JOSE library verifies with the published key.
+   */
+  signJwt?: JwtSigner
+  /**
+   * Makes the random tokens of the token endpoint (refresh tokens, authorization codes, `jti`s):
+   * `byteLength` bytes from a cryptographically secure generator, base64url. Default: Web Crypto's
+   * `getRandomValues`, one call per token; the Node entry point draws from a pooled `node:crypto`
+   * buffer instead.
+   */
+  randomToken?: RandomToken
   /** How long signing keys are cached in process before the store is read again. Default 30 s. */
   keyCacheMs?: number
 }

@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { cors } from 'hono/cors'
 import type { AuthorizationServerMetadata } from '../protocol/authorization-server-metadata.js'
 import type { ClientInformation, ClientMetadata } from '../protocol/client-metadata.js'
 import { OAuthError } from '../protocol/errors.js'
+import { randomToken } from '../protocol/random.js'
+import { StorageError } from '../storage/errors.js'
 import { consoleAudit, createAuditEmitter } from './audit.js'
 import { createClientAuthenticator } from './clients/authenticate-client.js'
 import { createCimdResolver } from './clients/cimd.js'
@@ -41,6 +43,7 @@ import {
 import { STYLESHEET_PATH, stylesheetResponse } from './pages/index.js'
 import { renderError } from './render.js'
 import { createSessionCookies } from './session.js'
+import { webJwtSigner } from './tokens.js'
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -65,6 +68,9 @@ export interface AuthorizationServer {
   /** Revokes a grant and every token issued under it. `true` when it was active. */
   revokeGrant(grantId: string): Promise<boolean>
 }
+
+/** `Retry-After` of the 503 answered while the store cannot be reached. */
+const STORE_RETRY_AFTER_SECONDS = 5
 
 function endpointsFor(issuer: string): { endpoints: Endpoints; paths: Endpoints; basePath: string } {
   const base = issuer.endsWith('/') ? issuer.slice(0, -1) : issuer
@@ -191,6 +197,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     fetch: options.fetch,
     idJagIssuers,
     sha256: options.sha256 ?? webSha256,
+    signJwt: options.signJwt ?? webJwtSigner,
+    randomToken: options.randomToken ?? randomToken,
     clientAddress(request) {
       return (trustProxy ? lastForwardedFor(request) : undefined) ?? getClientAddress?.(request) ?? 'unknown'
     },
@@ -208,6 +216,10 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     allowHeaders: ['authorization', 'content-type'],
     maxAge: 600,
   })
+  // The POST endpoints answer `no-store`, so no cache can hand a header-less answer to a browser:
+  // requests without `Origin` (not from a browser) skip the CORS headers and their cost.
+  const postApi: MiddlewareHandler = (c, next) =>
+    c.req.raw.headers.get('origin') === null && c.req.method === 'POST' ? next() : api(c, next)
   for (const path of new Set(metadataPaths(issuer))) {
     app.use(path, api)
     app.get(path, () => handleMetadata(ctx))
@@ -217,14 +229,14 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   app.get(paths.authorization, (c) => handleAuthorize(ctx, c.req.raw))
   app.post(paths.login, (c) => handleLogin(ctx, c.req.raw))
   app.post(paths.consent, (c) => handleConsent(ctx, c.req.raw))
-  app.use(paths.token, api)
+  app.use(paths.token, postApi)
   app.post(paths.token, (c) => handleToken(ctx, c.req.raw, authenticate, grants))
-  app.use(paths.revocation, api)
+  app.use(paths.revocation, postApi)
   app.post(paths.revocation, (c) => handleRevoke(ctx, c.req.raw, authenticate))
-  app.use(paths.introspection, api)
+  app.use(paths.introspection, postApi)
   app.post(paths.introspection, (c) => handleIntrospect(ctx, c.req.raw, authenticate))
   if (registration.mode !== 'closed') {
-    app.use(paths.registration, api)
+    app.use(paths.registration, postApi)
     app.post(paths.registration, (c) => handleRegister(ctx, c.req.raw))
   }
   if ('upstream' in login) {
@@ -244,6 +256,24 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     )
     const pages = [paths.authorization, paths.login, paths.consent]
     if ('upstream' in login) pages.push(`${basePath}${login.upstream.callbackPath}`)
+    // The store is down or restarting: a retryable 503 (RFC 9110 §15.6.4), not a server fault.
+    if (error instanceof StorageError && error.code === 'ERR_STORAGE_UNAVAILABLE') {
+      const retry = { 'retry-after': String(STORE_RETRY_AFTER_SECONDS) }
+      if (pages.includes(c.req.path)) {
+        const page = renderError(
+          503,
+          'Temporarily unavailable',
+          'The service is busy. Try again in a moment.',
+        )
+        page.headers.set('retry-after', retry['retry-after'])
+        return page
+      }
+      return jsonResponse(
+        new OAuthError('temporarily_unavailable', 'the service is temporarily unavailable').toJSON(),
+        503,
+        { ...NO_STORE, ...retry },
+      )
+    }
     if (pages.includes(c.req.path)) {
       return renderError(500, 'Something went wrong', 'The request could not be completed. Try again later.')
     }

@@ -9,7 +9,7 @@ import { randomToken } from '../protocol/random.js'
 import { serializeScope } from '../protocol/scope.js'
 import type { AccessTokenRecord, Store } from '../storage/types.js'
 import type { Sha256 } from './digest.js'
-import type { KeyManager } from './keys.js'
+import type { ActiveSigningKey, KeyManager } from './keys.js'
 
 /** What an access token is about. */
 export interface AccessTokenClaims {
@@ -35,17 +35,43 @@ export interface IssuedAccessToken {
 /** The RFC 9068 `typ` header. */
 export const ACCESS_TOKEN_TYP = 'at+jwt'
 
+/** What a {@link JwtSigner} signs: the protected header, the claims, and the key. */
+export interface JwtSigningInput {
+  header: { alg: string; typ: string; kid: string }
+  payload: JWTPayload & Record<string, unknown>
+  key: ActiveSigningKey
+}
+
+/**
+ * Signs a JWT and returns its JWS Compact Serialization. Injectable so a runtime can sign without
+ * Web Crypto's thread-pool round trip (the Node entry point signs with `node:crypto`).
+ *
+ * @see [RFC 7515 §7.1](https://www.rfc-editor.org/rfc/rfc7515#section-7.1) JWS Compact Serialization
+ */
+export type JwtSigner = (input: JwtSigningInput) => string | Promise<string>
+
+/** The portable signer: jose on Web Crypto. */
+export const webJwtSigner: JwtSigner = ({ header, payload, key }) =>
+  new SignJWT(payload).setProtectedHeader(header).sign(key.key)
+
 /**
  * Signs an RFC 9068 access token and stores its record.
  *
  * @see [RFC 9068 §2](https://www.rfc-editor.org/rfc/rfc9068#section-2) header `typ: at+jwt`; claims `iss`, `exp`, `aud`, `sub`, `client_id`, `iat`, `jti`, `scope`
  */
 export async function issueAccessToken(
-  deps: { issuer: string; keys: KeyManager; store: Store; lifetimeMs: number },
+  deps: {
+    issuer: string
+    keys: KeyManager
+    store: Store
+    lifetimeMs: number
+    sign?: JwtSigner
+    randomToken?: RandomToken
+  },
   claims: AccessTokenClaims,
   now: number,
 ): Promise<IssuedAccessToken> {
-  const jti = randomToken(16)
+  const jti = (deps.randomToken ?? randomToken)(16)
   const iat = Math.floor(now / 1000)
   const expiresIn = Math.floor(deps.lifetimeMs / 1000)
   const exp = iat + expiresIn
@@ -62,10 +88,9 @@ export async function issueAccessToken(
     jti,
   }
   if (claims.auth_time !== undefined) payload['auth_time'] = Math.floor(claims.auth_time / 1000)
+  const sign = deps.sign ?? webJwtSigner
   const [token] = await Promise.all([
-    new SignJWT(payload)
-      .setProtectedHeader({ alg: signing.alg, typ: ACCESS_TOKEN_TYP, kid: signing.kid })
-      .sign(signing.key),
+    sign({ header: { alg: signing.alg, typ: ACCESS_TOKEN_TYP, kid: signing.kid }, payload, key: signing }),
     deps.store.accessTokens.put({
       jti,
       grant_id: claims.grant_id,
@@ -108,8 +133,14 @@ export async function verifyOwnAccessToken(
   }
 }
 
+/** An unguessable base64url token of `byteLength` random bytes (default 32), as `randomToken`. */
+export type RandomToken = (byteLength?: number) => string
+
 /** A fresh opaque secret and the hash it is stored under. */
-export async function newSecret(hash: Sha256): Promise<{ value: string; hash: string }> {
-  const value = randomToken(32)
+export async function newSecret(
+  hash: Sha256,
+  random: RandomToken = randomToken,
+): Promise<{ value: string; hash: string }> {
+  const value = random(32)
   return { value, hash: await hash(value) }
 }

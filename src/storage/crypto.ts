@@ -19,6 +19,15 @@ import type { EncryptionKeyInput } from './types.js'
 const VERSION = 'pc1'
 const MIN_SECRET_BYTES = 32
 
+/** The envelope version prefix, for other implementations of the same format. */
+export const ENVELOPE_VERSION = VERSION
+
+/** The key id written into envelopes sealed under a {@link tokenDerivedKey}. */
+export const TOKEN_KEY_ID = 'rt'
+
+/** The HKDF `info` of {@link tokenDerivedKey} (salt empty, SHA-256, 32 bytes). */
+export const TOKEN_KEY_INFO = 'portcullis refresh successor v1'
+
 /** One AES-GCM key and the id written into the envelopes it seals. */
 export interface EncryptionKey {
   id: string
@@ -88,7 +97,7 @@ export async function importKeyring(secrets: EncryptionKeyInput | EncryptionKeyI
  * a caller holding that token can read the successor back during the grace window.
  */
 export async function tokenDerivedKey(token: string): Promise<EncryptionKey> {
-  return { id: 'rt', key: await hkdf(utf8(token), 'portcullis refresh successor v1') }
+  return { id: TOKEN_KEY_ID, key: await hkdf(utf8(token), TOKEN_KEY_INFO) }
 }
 
 /** The additional authenticated data binding a ciphertext to one row. */

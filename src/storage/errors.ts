@@ -18,6 +18,8 @@ export type StorageErrorCode =
   | 'ERR_STORAGE_DECRYPT'
   /** An argument contradicts itself (a hash that is not the hash of the token given with it). */
   | 'ERR_STORAGE_INVALID_ARGUMENT'
+  /** The database cannot be reached right now (down, restarting, connection lost); retry later. */
+  | 'ERR_STORAGE_UNAVAILABLE'
 
 /** An error raised by a Store. Messages never contain a token, a secret or a key. */
 export class StorageError extends PortcullisError<StorageErrorCode> {}

@@ -15,6 +15,7 @@ import {
   DEFAULT_REFRESH_GRACE_MS,
   decideRotation,
   openSuccessor,
+  refusal,
   sealSuccessor,
   successorRecord,
 } from './refresh-rotation.js'
@@ -266,6 +267,8 @@ export async function createMemoryStore(options: MemoryStoreOptions = {}): Promi
           input.graceMs ?? defaultGraceMs,
         )
         if (decision === 'invalid' || row === undefined) return { status: 'invalid' }
+        const refused = refusal(decision)
+        if (refused !== undefined) return refused
         if (decision === 'reuse') {
           revokeGrantNow(row.record.grant_id, input.now)
           return { status: 'reuse_detected', grant_id: row.record.grant_id }

@@ -17,26 +17,61 @@ import type { GrantRecord, RefreshRotationInput, RefreshTokenRecord } from './ty
 export const DEFAULT_REFRESH_GRACE_MS = 10_000
 
 /**
+ * The cryptography of a rotation: the hash check and the successor's sealing under a key derived
+ * from the presented token. Implementations must produce and read the same envelopes
+ * (`pc1.rt.<iv>.<ciphertext+tag>`, AES-256-GCM under HKDF-SHA256 of the token, see `crypto.ts`), so
+ * a store written through one can be read through another.
+ */
+export interface RotationCrypto {
+  /** SHA-256 of the UTF-8 text, base64url without padding. */
+  sha256(text: string): string | Promise<string>
+  /** Seals `plaintext` under the key derived from `token`, bound to `aad`. */
+  seal(token: string, plaintext: string, aad: string): string | Promise<string>
+  /** Opens an envelope of {@link seal}; throws `StorageError` `ERR_STORAGE_DECRYPT` on failure. */
+  open(token: string, envelope: string, aad: string): string | Promise<string>
+}
+
+/** The portable implementation: Web Crypto. */
+export const webRotationCrypto: RotationCrypto = {
+  sha256,
+  async seal(token, plaintext, aad) {
+    return encrypt(await tokenDerivedKey(token), plaintext, aad)
+  },
+  async open(token, envelope, aad) {
+    return decrypt(await tokenDerivedKey(token), envelope, aad)
+  },
+}
+
+function successorAad(input: RefreshRotationInput): string {
+  return recordAad('refresh_successor', input.presentedHash)
+}
+
+/**
  * Checks that the hashes given are the hashes of the tokens given, and seals the successor token
  * so that only a holder of the presented token can open it. Runs before the atomic step.
  */
-export async function sealSuccessor(input: RefreshRotationInput): Promise<string> {
+export async function sealSuccessor(
+  input: RefreshRotationInput,
+  c: RotationCrypto = webRotationCrypto,
+): Promise<string> {
   const [presented, successor] = await Promise.all([
-    sha256(input.presentedToken),
-    sha256(input.successor.token),
+    c.sha256(input.presentedToken),
+    c.sha256(input.successor.token),
   ])
   // Both sides of each comparison come from the same caller: nothing secret to time.
   if (presented !== input.presentedHash || successor !== input.successor.hash) {
     throw new StorageError('ERR_STORAGE_INVALID_ARGUMENT', 'a refresh token hash does not match its token')
   }
-  const key = await tokenDerivedKey(input.presentedToken)
-  return encrypt(key, input.successor.token, recordAad('refresh_successor', input.presentedHash))
+  return c.seal(input.presentedToken, input.successor.token, successorAad(input))
 }
 
 /** Opens a successor sealed by {@link sealSuccessor}. */
-export async function openSuccessor(input: RefreshRotationInput, sealed: string): Promise<string> {
-  const key = await tokenDerivedKey(input.presentedToken)
-  return decrypt(key, sealed, recordAad('refresh_successor', input.presentedHash))
+export async function openSuccessor(
+  input: RefreshRotationInput,
+  sealed: string,
+  c: RotationCrypto = webRotationCrypto,
+): Promise<string> {
+  return c.open(input.presentedToken, sealed, successorAad(input))
 }
 
 /** The successor record installed by a winning rotation (RFC 6749 §6: same scope as the presented token). */
@@ -55,8 +90,17 @@ export function successorRecord(
   }
 }
 
-/** What a store does with a presentation. */
-export type RotationDecision = 'invalid' | 'rotate' | 'grace' | 'reuse'
+/** What a store does with a presentation. `refuse_*`: a precondition failed; nothing changes. */
+export type RotationDecision = 'invalid' | 'rotate' | 'grace' | 'reuse' | 'refuse_resource' | 'refuse_scope'
+
+/** The outcome of a refusing decision. */
+export function refusal(
+  decision: RotationDecision,
+): { status: 'refused'; reason: 'resource' | 'scope' } | undefined {
+  if (decision === 'refuse_resource') return { status: 'refused', reason: 'resource' }
+  if (decision === 'refuse_scope') return { status: 'refused', reason: 'scope' }
+  return undefined
+}
 
 /**
  * The decision table, given the presented token's record, its grant, and (when it was rotated) its
@@ -77,6 +121,11 @@ export function decideRotation(
     return 'invalid'
   }
   if (presented.revoked_at !== undefined || presented.expires_at <= now) return 'invalid'
+  const expected = input.expect
+  if (expected?.resource !== undefined && expected.resource !== presented.resource) return 'refuse_resource'
+  if (expected?.scopes !== undefined && !expected.scopes.every((s) => presented.scopes.includes(s))) {
+    return 'refuse_scope'
+  }
   if (presented.rotated_at === undefined) return 'rotate'
   const successorLive =
     successor !== undefined &&

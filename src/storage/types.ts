@@ -223,6 +223,29 @@ export interface RefreshRotationInput {
   now: number
   /** Duplicate presentations within this window get the same successor. Default: the store's (10 s). */
   graceMs?: number
+  /**
+   * Preconditions checked inside the atomic step, after the token is known to be the client's,
+   * live and unrevoked: when one fails the outcome is `refused` and nothing changes, so the caller
+   * needs no read of its own before rotating.
+   */
+  expect?: RefreshRotationPreconditions
+}
+
+/** See {@link RefreshRotationInput.expect}. */
+export interface RefreshRotationPreconditions {
+  /**
+   * The resource the request names: must be the token's.
+   *
+   * @see [RFC 8707 §2.2](https://www.rfc-editor.org/rfc/rfc8707#section-2.2)
+   */
+  resource?: string
+  /**
+   * The scopes the request asks for: each must be one of the token's (RFC 6749 §6: the scope may
+   * narrow, never widen).
+   *
+   * @see [RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)
+   */
+  scopes?: readonly string[]
 }
 
 /**
@@ -231,6 +254,8 @@ export interface RefreshRotationInput {
  * - `grace`: the token was rotated less than `graceMs` ago; this is the same successor.
  * - `reuse_detected`: a rotated token came back after the window; the whole grant is now revoked.
  * - `invalid`: unknown, expired, revoked, or another client's token.
+ * - `refused`: a live token of this client, but a precondition of {@link RefreshRotationInput.expect}
+ *   failed (`resource` or `scope`); nothing changed.
  *
  * @see [OAuth 2.1 §4.3.1](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-4.3.1)
  * @see [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2) refresh token replay detection
@@ -238,6 +263,7 @@ export interface RefreshRotationInput {
 export type RefreshRotation =
   | { status: 'rotated' | 'grace'; token: string; hash: string; record: RefreshTokenRecord }
   | { status: 'reuse_detected'; grant_id: string }
+  | { status: 'refused'; reason: 'resource' | 'scope' }
   | { status: 'invalid' }
 
 /** Refresh tokens and their rotation families (family = grant). */

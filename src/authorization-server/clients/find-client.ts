@@ -10,6 +10,9 @@ import type { Client } from '../context.js'
 import { clientFromRecord } from './client-model.js'
 import type { StaticClients } from './static.js'
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it finds.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/
+
 /**
  * Creates the look-up. A metadata document that cannot be fetched or validated rejects with
  * `OAuthError` `invalid_client`; an unknown id resolves to `undefined`.
@@ -22,6 +25,9 @@ export function createClientFinder(deps: {
 }): (clientId: string) => Promise<Client | undefined> {
   return async (clientId) => {
     if (typeof clientId !== 'string' || clientId === '' || clientId.length > 2048) return undefined
+    // RFC 6749 Appendix A.1: client_id = *VSCHAR. A control character (NUL above all, which a
+    // Postgres text column cannot even hold) can never name a client.
+    if (CONTROL_CHARACTER.test(clientId)) return undefined
     const configured = await deps.statics.get(clientId)
     if (configured !== undefined) return configured
     if (deps.cimd !== undefined && isClientIdMetadataDocumentUrl(clientId)) return deps.cimd(clientId)

@@ -74,7 +74,7 @@ export const authorizationCodeGrant: GrantHandler = async (ctx, { client, params
   }
 
   const wantsRefresh = client.grantTypes.includes('refresh_token')
-  const refresh = wantsRefresh ? await newSecret(ctx.sha256) : undefined
+  const refresh = wantsRefresh ? await newSecret(ctx.sha256, ctx.randomToken) : undefined
   // The grant was recorded at consent; the two token writes are independent.
   const [response] = await Promise.all([
     respondWithAccessToken(

@@ -1,7 +1,8 @@
 /**
  * The refresh token grant: rotation with the store's grace window and reuse detection, bound to the
- * token's client and resource; the scope may narrow, never widen. Every check runs before the
- * rotation, so a refused request leaves the token usable (anchors S12).
+ * token's client and resource; the scope may narrow, never widen. The token, resource and scope
+ * checks run inside the store's atomic rotation before anything changes, so a refused request
+ * leaves the token usable (anchors S12).
  *
  * @see [RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)
  * @see [OAuth 2.1 §4.3](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-4.3) rotation for public clients
@@ -33,23 +34,13 @@ export const refreshTokenGrant: GrantHandler = async (ctx, { client, params, mul
     throw error
   }
 
-  const now = ctx.now()
-  const hash = await ctx.sha256(token)
-  const record = await ctx.store.refreshTokens.get(hash, now)
-  if (record === undefined || record.client_id !== client.client_id || record.revoked_at !== undefined) {
-    throw new OAuthError('invalid_grant', 'the refresh token is invalid')
-  }
-  // RFC 8707 §2.2: the token stays bound to the resource it was granted for.
-  if (requestedResource !== undefined && requestedResource.uri !== record.resource) {
-    throw new OAuthError('invalid_target', 'the resource does not match the grant')
-  }
   // RFC 6749 §6: the requested scope MUST NOT include any scope not originally granted.
-  const granted = new Set(record.scopes)
   const requested = requestedScopes.filter((s) => s !== 'offline_access')
-  if (!requested.every((s) => granted.has(s)))
-    throw new OAuthError('invalid_scope', 'the scope exceeds the grant')
 
-  const successor = await newSecret(ctx.sha256)
+  const now = ctx.now()
+  const [hash, successor] = await Promise.all([ctx.sha256(token), newSecret(ctx.sha256, ctx.randomToken)])
+  // One atomic step in the store checks the token (this client's, live, unrevoked), its resource
+  // and scope, and rotates; a refused request changes nothing.
   const rotation = await ctx.store.refreshTokens.rotate({
     presentedHash: hash,
     presentedToken: token,
@@ -57,6 +48,11 @@ export const refreshTokenGrant: GrantHandler = async (ctx, { client, params, mul
     // The store refuses the rotation once the grant is revoked or past its absolute end.
     successor: { hash: successor.hash, token: successor.value, expires_at: now + ctx.lifetimes.refreshToken },
     now,
+    expect: {
+      // RFC 8707 §2.2: the token stays bound to the resource it was granted for.
+      ...(requestedResource === undefined ? {} : { resource: requestedResource.uri }),
+      scopes: requested,
+    },
   })
   if (rotation.status === 'reuse_detected') {
     ctx.audit({
@@ -74,7 +70,14 @@ export const refreshTokenGrant: GrantHandler = async (ctx, { client, params, mul
     })
     throw new OAuthError('invalid_grant', 'the refresh token was already used')
   }
+  if (rotation.status === 'refused') {
+    throw rotation.reason === 'resource'
+      ? new OAuthError('invalid_target', 'the resource does not match the grant')
+      : new OAuthError('invalid_scope', 'the scope exceeds the grant')
+  }
   if (rotation.status === 'invalid') throw new OAuthError('invalid_grant', 'the refresh token is invalid')
+  // The successor inherits grant, subject, resource and scopes from the presented token.
+  const { record } = rotation
   return respondWithAccessToken(
     ctx,
     'refresh_token',

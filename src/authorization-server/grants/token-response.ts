@@ -40,7 +40,14 @@ export async function respondWithAccessToken(
   const extra =
     'upstream' in ctx.login ? await ctx.login.upstream.accessTokenClaims(claims.grant_id) : undefined
   const issued = await issueAccessToken(
-    { issuer: ctx.issuer, keys: ctx.keys, store: ctx.store, lifetimeMs: ctx.lifetimes.accessToken },
+    {
+      issuer: ctx.issuer,
+      keys: ctx.keys,
+      store: ctx.store,
+      lifetimeMs: ctx.lifetimes.accessToken,
+      sign: ctx.signJwt,
+      randomToken: ctx.randomToken,
+    },
     extra === undefined ? claims : { ...claims, extra },
     now,
   )

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { isValidElement, type JSXNode } from 'hono/jsx'
 import type { JSX } from 'hono/jsx/jsx-runtime'
 import { contentSecurityPolicy } from './form-action.js'
 
@@ -36,13 +37,30 @@ export function pageHeaders(formActionSources: readonly string[] = []): Headers 
 }
 
 /**
+ * Renders a page to a string, synchronously. `toString()` would run the render inside hono/jsx's
+ * request context, an `AsyncLocalStorage` where available; on Node 20 the first use of one installs
+ * promise hooks that tax every later promise of the process (the token endpoint's included). The
+ * pages read no context, so they render without one: the same escaping, the same output.
+ */
+function renderSync(page: JSX.Element): string {
+  if (!isValidElement(page)) {
+    const html = page.toString()
+    if (typeof html !== 'string') throw new TypeError('pages must render synchronously')
+    return html
+  }
+  const buffer: [string] = ['']
+  // The buffer gains `callbacks` only when a child renders asynchronously.
+  page.toStringToBuffer(buffer as unknown as Parameters<JSXNode['toStringToBuffer']>[0])
+  if (buffer.length !== 1 || 'callbacks' in buffer) throw new TypeError('pages must render synchronously')
+  return buffer[0]
+}
+
+/**
  * Renders `page` synchronously (the pages use no async components) and wraps it in a `Response`
  * with {@link pageHeaders}. hono/jsx escapes every interpolated string and attribute value.
  */
 export function htmlResponse(page: JSX.Element, options: HtmlResponseOptions = {}): Response {
-  const html = page.toString()
-  if (typeof html !== 'string') throw new TypeError('pages must render synchronously')
-  return new Response(`<!doctype html>${html}`, {
+  return new Response(`<!doctype html>${renderSync(page)}`, {
     status: options.status ?? 200,
     headers: pageHeaders(options.formActionSources),
   })

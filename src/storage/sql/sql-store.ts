@@ -17,11 +17,14 @@ import {
   DEFAULT_REFRESH_GRACE_MS,
   decideRotation,
   openSuccessor,
+  type RotationCrypto,
+  refusal,
   sealSuccessor,
   successorRecord,
 } from '../refresh-rotation.js'
 import { openPrivateJwk, openUpstreamTokens, sealPrivateJwk, sealUpstreamTokens } from '../sealed-values.js'
 import type { ConsentKey, JsonObject, SigningKeyStatus, Store, StoreOptions } from '../types.js'
+import { nodeRotationCrypto } from './node-crypto.js'
 import {
   fromCode,
   fromRefreshToken,
@@ -48,6 +51,8 @@ export interface SqlStoreContext {
   options: Omit<StoreOptions, 'encryptionKey'>
   /** Releases what the store owns (the Kysely instance, a pool it created). */
   close(): Promise<void>
+  /** The rotation's hashing and sealing. Default: `node:crypto` (same envelopes as Web Crypto). */
+  rotationCrypto?: RotationCrypto
 }
 
 function conflict(kind: string): StorageError {
@@ -66,6 +71,7 @@ function consentWhere(key: ConsentKey) {
 /** Builds a Store over a migrated database. */
 export function createSqlStore(ctx: SqlStoreContext): Store {
   const { db, keys } = ctx
+  const rotationCrypto = ctx.rotationCrypto ?? nodeRotationCrypto
   const postgres = ctx.dialect === 'postgres'
   const defaultGraceMs = ctx.options.refreshGraceMs ?? DEFAULT_REFRESH_GRACE_MS
   const auditRetentionMs = ctx.options.auditRetentionMs ?? DEFAULT_AUDIT_RETENTION_MS
@@ -356,7 +362,7 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
         return row !== undefined && ms(row.expires_at) > now ? toRefreshToken(row) : undefined
       },
       async rotate(input) {
-        const sealed = await sealSuccessor(input)
+        const sealed = await sealSuccessor(input, rotationCrypto)
         const graceMs = input.graceMs ?? defaultGraceMs
         const outcome = await db.transaction().execute(async (trx) => {
           const selectToken = (hash: string) =>
@@ -387,6 +393,8 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
           if (decision === 'invalid' || presented === undefined || row === undefined) {
             return { status: 'invalid' } as const
           }
+          const refused = refusal(decision)
+          if (refused !== undefined) return refused
           if (decision === 'reuse') {
             await revokeGrantIn(trx, presented.grant_id, input.now)
             return { status: 'reuse_detected', grant_id: presented.grant_id } as const
@@ -427,7 +435,7 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
             return { ...outcome, token: input.successor.token }
           case 'grace': {
             const { sealed: successorCiphertext, ...rest } = outcome
-            return { ...rest, token: await openSuccessor(input, successorCiphertext) }
+            return { ...rest, token: await openSuccessor(input, successorCiphertext, rotationCrypto) }
           }
           default:
             return outcome

@@ -11,6 +11,12 @@
  *   instead of failing when another process holds the lock.
  * - Migrations run at start-up inside one such transaction, so two processes starting at once on
  *   one file apply them exactly once.
+ * - Statements are prepared once and kept; the token and registration endpoints' operations are
+ *   hand-written statements (`sqlite-statements.ts`), and their writes share group commits (one
+ *   transaction per turn of the event loop, each write in its own savepoint; a write's promise
+ *   settles once its `COMMIT` returned; see `sqlite-driver.ts`).
+ * - WAL checkpoints run on a worker thread, so their copying and fsyncs never stall the event loop
+ *   (`sqlite-checkpointer.ts`).
  *
  * Within one process, share one store per file: SQLite's lock waits are synchronous, so two
  * stores on one file in one process can wait on each other.
@@ -21,19 +27,19 @@
  */
 
 import Database from 'better-sqlite3'
-import {
-  CompiledQuery,
-  type DatabaseConnection,
-  type DialectAdapter,
-  type Driver,
-  Kysely,
-  SqliteAdapter,
-  SqliteDialect,
-} from 'kysely'
+import { Kysely } from 'kysely'
 import { importKeyring } from '../crypto.js'
 import type { Store, StoreOptions } from '../types.js'
 import { migrateToLatest, type Database as Schema } from './schema.js'
 import { createSqlStore } from './sql-store.js'
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, type Checkpointer, startCheckpointer } from './sqlite-checkpointer.js'
+import { GatedSqliteDialect, SqliteConnectionGate } from './sqlite-driver.js'
+import { withSqliteStatements } from './sqlite-statements.js'
+
+const DEFAULT_CACHE_KIB = 65_536
+
+// SQLite's default automatic checkpoint threshold, in pages.
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1000
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -43,28 +49,13 @@ export interface SqliteStoreOptions extends StoreOptions {
   busyTimeoutMs?: number
   /** `'normal'` (default) survives process kills; `'full'` also survives power loss. */
   synchronous?: 'normal' | 'full'
-}
-
-/** SQLite runs DDL in transactions; saying so makes Kysely's migrator use one (and so the lock). */
-class TransactionalDdlSqliteAdapter extends SqliteAdapter {
-  override get supportsTransactionalDdl(): boolean {
-    return true
-  }
-}
-
-/** Kysely's SQLite dialect, with `BEGIN IMMEDIATE` transactions. */
-class ImmediateSqliteDialect extends SqliteDialect {
-  override createDriver(): Driver {
-    const driver = super.createDriver()
-    driver.beginTransaction = async (connection: DatabaseConnection) => {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'))
-    }
-    return driver
-  }
-
-  override createAdapter(): DialectAdapter {
-    return new TransactionalDdlSqliteAdapter()
-  }
+  /** The page cache's upper bound, in KiB. Default 65536 (64 MiB); memory is taken as pages are read. */
+  cacheSizeKiB?: number
+  /**
+   * Run WAL checkpoints on a worker thread instead of inside commits, so they never stall the event
+   * loop (see `sqlite-checkpointer.ts`). Default `true` for a file, ignored for `':memory:'`.
+   */
+  backgroundCheckpoints?: boolean
 }
 
 /**
@@ -78,19 +69,46 @@ class ImmediateSqliteDialect extends SqliteDialect {
  */
 export async function createSqliteStore(options: SqliteStoreOptions): Promise<Store> {
   const keys = await importKeyring(options.encryptionKey)
-  const sqlite = new Database(options.filename, { timeout: options.busyTimeoutMs ?? 5000 })
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000
+  const sqlite = new Database(options.filename, { timeout: busyTimeoutMs })
   try {
     sqlite.pragma('journal_mode = WAL')
-    sqlite.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`)
-    const db = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) })
+    const synchronous = options.synchronous === 'full' ? 'FULL' : 'NORMAL'
+    sqlite.pragma(`synchronous = ${synchronous}`)
+    // Up to 64 MiB of pages in memory (SQLite's default is 2 MiB): clients, codes and tokens are
+    // looked up by random keys, so a small cache turns most lookups into reads from the file.
+    sqlite.pragma(`cache_size = -${options.cacheSizeKiB ?? DEFAULT_CACHE_KIB}`)
+    const gate = new SqliteConnectionGate(sqlite)
+    const db = new Kysely<Schema>({ dialect: new GatedSqliteDialect(sqlite, gate) })
     await migrateToLatest(db, 'sqlite')
-    return createSqlStore({
+    let checkpointer: Checkpointer | undefined
+    if (
+      options.backgroundCheckpoints !== false &&
+      options.filename !== ':memory:' &&
+      options.filename !== ''
+    ) {
+      checkpointer = startCheckpointer({
+        filename: options.filename,
+        synchronous,
+        busyTimeoutMs,
+        // Without the worker, the usual automatic checkpoints take over again.
+        onError: () => {
+          if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`)
+        },
+      })
+      sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`)
+    }
+    const store = createSqlStore({
       db,
       dialect: 'sqlite',
       keys,
       options,
-      close: () => db.destroy(),
+      async close() {
+        await checkpointer?.stop()
+        await db.destroy()
+      },
     })
+    return withSqliteStatements(store, gate, options)
   } catch (error) {
     sqlite.close()
     throw error
