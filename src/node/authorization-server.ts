@@ -187,6 +187,8 @@ async function writeBufferedResponse(res: ServerResponse, response: Response): P
       : response.body === null
         ? undefined
         : Buffer.from(await response.arrayBuffer())
+  if (response.status !== 204 && response.status !== 304)
+    headers['content-length'] = String(body?.length ?? 0)
   res.writeHead(response.status, response.statusText || undefined, headers)
   res.end(body)
 }

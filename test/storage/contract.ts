@@ -10,6 +10,7 @@ import type {
   AuthorizationCodeRecord,
   GrantRecord,
   RefreshRotation,
+  RefreshRotationPreconditions,
   RefreshTokenRecord,
   Store,
 } from '../../src/storage/types.js'
@@ -377,6 +378,51 @@ export function storeContract(
         expect(await rotateOnce(store, f, T0 + 60 * MIN)).toEqual({ status: 'invalid' })
         expect(await rotateOnce(store, await newToken(), T0)).toEqual({ status: 'invalid' })
         expect((await rotateOnce(store, f, T0 + 2)).status).toBe('rotated')
+      })
+
+      it('checks resource and scope preconditions in the rotation; a refusal changes nothing', async () => {
+        const f = await family(store)
+        const attempt = async (
+          presented: { token: string; hash: string },
+          expected: RefreshRotationPreconditions,
+          now: number,
+          clientId = 'client-1',
+        ) => {
+          const successor = await newToken()
+          const outcome = await store.refreshTokens.rotate({
+            presentedHash: presented.hash,
+            presentedToken: presented.token,
+            client_id: clientId,
+            successor: { ...successor, expires_at: now + MIN },
+            now,
+            expect: expected,
+          })
+          return { outcome, successor }
+        }
+        const wrongResource = await attempt(f, { resource: 'https://other.example.com/mcp' }, T0 + 1)
+        expect(wrongResource.outcome).toEqual({ status: 'refused', reason: 'resource' })
+        const wider = await attempt(f, { scopes: ['files:read', 'files:write'] }, T0 + 2)
+        expect(wider.outcome).toEqual({ status: 'refused', reason: 'scope' })
+        // Another client's token is invalid whatever the preconditions say.
+        expect((await attempt(f, { resource: 'x' }, T0 + 3, 'client-2')).outcome).toEqual({
+          status: 'invalid',
+        })
+        for (const refused of [wrongResource, wider]) {
+          expect(await store.refreshTokens.get(refused.successor.hash, T0 + 3)).toBeUndefined()
+        }
+        expect((await store.refreshTokens.get(f.hash, T0 + 3))?.rotated_at).toBeUndefined()
+
+        const ok = await attempt(
+          f,
+          { resource: 'https://mcp.example.com/mcp', scopes: ['files:read'] },
+          T0 + 4,
+        )
+        expect(ok.outcome).toMatchObject({ status: 'rotated', record: { scopes: ['files:read'] } })
+        expect((await attempt(f, { scopes: [] }, T0 + 5)).outcome.status).toBe('grace')
+        // A refused duplicate inside the window is no reuse: the grant stays active.
+        const late = await attempt(f, { resource: 'https://other.example.com/mcp' }, T0 + 4 + 60 * 1000)
+        expect(late.outcome).toEqual({ status: 'refused', reason: 'resource' })
+        expect((await store.grants.get(f.grantId, T0 + 10))?.revoked_at).toBeUndefined()
       })
 
       it('rejects a hash that is not the hash of the token given with it', async () => {

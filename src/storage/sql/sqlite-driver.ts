@@ -8,6 +8,8 @@
  *   `BEGIN IMMEDIATE` to `COMMIT`. {@link SqliteConnectionGate.read} and
  *   {@link SqliteConnectionGate.write} run their synchronous work only while it is free, so they
  *   never run inside someone else's open transaction.
+ * - The hand-written reads of one turn of the event loop share one read transaction, ended before
+ *   any write or Kysely query and at the end of the turn.
  * - Group commit: writes queued during one turn of the event loop run in one `BEGIN IMMEDIATE …
  *   COMMIT`, each in its own savepoint, so one failing write undoes only itself. A write's promise
  *   settles only after the `COMMIT` has returned (in WAL mode the transaction is then in the WAL
@@ -75,6 +77,7 @@ export class SqliteConnectionGate {
   readonly #mutex = new Mutex()
   #queue: QueuedWrite[] = []
   #scheduled = false
+  #reading = false
 
   constructor(db: Database.Database) {
     this.#db = db
@@ -94,8 +97,9 @@ export class SqliteConnectionGate {
   }
 
   /** Takes the connection (for Kysely). */
-  lock(): Promise<void> {
-    return this.#mutex.lock()
+  async lock(): Promise<void> {
+    await this.#mutex.lock()
+    this.#endReads()
   }
 
   /** Releases the connection (for Kysely). */
@@ -103,15 +107,39 @@ export class SqliteConnectionGate {
     this.#mutex.unlock()
   }
 
-  /** Runs synchronous reads when no transaction is open on the connection. */
+  /**
+   * Runs synchronous reads when no other transaction is open on the connection. The reads of one
+   * turn of the event loop share one read transaction (one snapshot, taken at the first of them,
+   * ended before any write and at the end of the turn): starting and ending a transaction per
+   * statement costs more than a lookup by key.
+   */
   async read<T>(run: () => T): Promise<T> {
-    if (!this.#mutex.locked) return run()
+    if (!this.#mutex.locked) {
+      if (!this.#reading) {
+        this.prepare('begin').run()
+        this.#reading = true
+        setImmediate(() => this.#endReads())
+      }
+      return run()
+    }
     await this.#mutex.lock()
     try {
       return run()
     } finally {
       this.#mutex.unlock()
     }
+  }
+
+  /** Ends the shared read transaction, if one is open. */
+  #endReads(): void {
+    if (!this.#reading) return
+    this.#reading = false
+    if (this.#db.inTransaction) this.prepare('commit').run()
+  }
+
+  /** Ends the shared read transaction before the connection closes. */
+  release(): void {
+    if (this.#db.open) this.#endReads()
   }
 
   /**
@@ -136,6 +164,7 @@ export class SqliteConnectionGate {
 
   async #flush(): Promise<void> {
     await this.#mutex.lock()
+    this.#endReads()
     this.#scheduled = false
     const batch = this.#queue
     this.#queue = []
@@ -263,6 +292,7 @@ class GatedDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    this.#gate.release()
     this.#db.close()
   }
 }
