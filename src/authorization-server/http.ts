@@ -5,6 +5,7 @@
  * @module
  */
 import { OAuthError } from '../protocol/errors.js'
+import { readUpTo } from '../protocol/read-up-to.js'
 
 /**
  * Headers of every token-bearing answer.
@@ -55,6 +56,13 @@ export function invalidRequest(description: string): OAuthError {
   return new OAuthError('invalid_request', description)
 }
 
+/** A required form parameter; `invalid_request` when it is missing (RFC 6749 §5.2). */
+export function requiredParam(params: ReadonlyMap<string, string>, name: string): string {
+  const value = params.get(name)
+  if (value === undefined) throw invalidRequest(`${name} is required`)
+  return value
+}
+
 const FORM_TYPE = 'application/x-www-form-urlencoded'
 const MAX_FORM_BYTES = 64 * 1024
 
@@ -68,27 +76,9 @@ export async function readBodyText(request: Request, max: number): Promise<strin
     if (text.length > max) throw invalidRequest('request body is too large')
     return text
   }
-  if (request.body === null) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      await reader.cancel().catch(() => undefined)
-      throw invalidRequest('request body is too large')
-    }
-    chunks.push(value)
-  }
-  const all = new Uint8Array(size)
-  let offset = 0
-  for (const c of chunks) {
-    all.set(c, offset)
-    offset += c.byteLength
-  }
-  return new TextDecoder('utf-8', { fatal: false }).decode(all)
+  const bytes = await readUpTo(request.body, max)
+  if (bytes === undefined) throw invalidRequest('request body is too large')
+  return new TextDecoder().decode(bytes)
 }
 
 /** Whether the media type (parameters ignored, case-insensitive) is `type`. */

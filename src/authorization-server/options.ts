@@ -264,6 +264,14 @@ export function validateIssuer(issuer: unknown): string {
   return issuer
 }
 
+/** Checks the secret of the CSRF and login-session cookies: at least 32 characters. */
+export function validateCookieSecret(secret: unknown): string {
+  if (typeof secret !== 'string' || secret.length < 32) {
+    throw invalid('cookieSecret of at least 32 characters is required')
+  }
+  return secret
+}
+
 /** Validates the resources and their scopes. */
 export function resolveResources(resources: unknown): ResolvedResource[] {
   if (!Array.isArray(resources) || resources.length === 0) throw invalid('at least one resource is required')

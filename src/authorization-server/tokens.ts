@@ -1,19 +1,28 @@
 /**
  * Access tokens (RFC 9068 JWTs, ES256) and the opaque secrets (codes, refresh tokens) the server
- * hands out. Every access token also gets a store record by `jti`, for revocation and introspection.
+ * hands out. Access tokens are self-contained: nothing is stored when one is issued. Introspection
+ * and revocation judge one by its signed claims, the store's revocation record for its `jti`, and
+ * the grant it names (a revoked or ended grant ends its access tokens too).
  *
  * @module
  */
 import { decodeProtectedHeader, type JWTPayload, jwtVerify, SignJWT } from 'jose'
 import { randomToken } from '../protocol/random.js'
-import { serializeScope } from '../protocol/scope.js'
+import { parseScope, serializeScope } from '../protocol/scope.js'
 import type { AccessTokenRecord, Store } from '../storage/types.js'
 import type { Sha256 } from './digest.js'
 import type { ActiveSigningKey, KeyManager } from './keys.js'
 
 /** What an access token is about. */
 export interface AccessTokenClaims {
+  /**
+   * The grant the token was issued under. Becomes the `grant_id` claim when the grant is stored
+   * (authorization code and refresh); grants of one token (client credentials, JWT bearer) have
+   * no stored record and no claim.
+   */
   grant_id: string
+  /** `true` for a grant of one token with no stored record. */
+  standalone?: boolean
   client_id: string
   subject: string
   /** The resource identifier as configured; becomes `aud`. */
@@ -55,7 +64,7 @@ export const webJwtSigner: JwtSigner = ({ header, payload, key }) =>
   new SignJWT(payload).setProtectedHeader(header).sign(key.key)
 
 /**
- * Signs an RFC 9068 access token and stores its record.
+ * Signs an RFC 9068 access token. Nothing is stored: see {@link verifyOwnAccessToken}.
  *
  * @see [RFC 9068 §2](https://www.rfc-editor.org/rfc/rfc9068#section-2) header `typ: at+jwt`; claims `iss`, `exp`, `aud`, `sub`, `client_id`, `iat`, `jti`, `scope`
  */
@@ -63,7 +72,6 @@ export async function issueAccessToken(
   deps: {
     issuer: string
     keys: KeyManager
-    store: Store
     lifetimeMs: number
     sign?: JwtSigner
     randomToken?: RandomToken
@@ -87,50 +95,84 @@ export async function issueAccessToken(
     exp,
     jti,
   }
+  if (claims.standalone !== true) payload[GRANT_ID_CLAIM] = claims.grant_id
   if (claims.auth_time !== undefined) payload['auth_time'] = Math.floor(claims.auth_time / 1000)
   const sign = deps.sign ?? webJwtSigner
-  const [token] = await Promise.all([
-    sign({ header: { alg: signing.alg, typ: ACCESS_TOKEN_TYP, kid: signing.kid }, payload, key: signing }),
-    deps.store.accessTokens.put({
-      jti,
-      grant_id: claims.grant_id,
-      client_id: claims.client_id,
-      subject: claims.subject,
-      resource: claims.resource,
-      scopes: claims.scopes,
-      expires_at: exp * 1000,
-    }),
-  ])
+  const token = await sign({
+    header: { alg: signing.alg, typ: ACCESS_TOKEN_TYP, kid: signing.kid },
+    payload,
+    key: signing,
+  })
   return { token, jti, expires_in: expiresIn, expires_at: exp * 1000 }
 }
 
+/** The private claim naming the stored grant an access token was issued under. */
+export const GRANT_ID_CLAIM = 'grant_id'
+
+/** An access token this server signed, read from its verified claims. */
+export interface OwnAccessToken {
+  /** What the token says; `grant_id` is `''` for a grant of one token; `revoked_at` when revoked. */
+  record: AccessTokenRecord
+  payload: JWTPayload
+  /** Not revoked, and its grant (if stored) neither revoked nor ended. Expired tokens never verify. */
+  active: boolean
+}
+
 /**
- * Checks that `token` is an access token this server signed (signature, `typ`, `iss`) and returns
- * its store record, or `undefined`. Expiry and revocation are the caller's to judge from the record.
+ * Checks that `token` is an unexpired access token this server signed (signature, `typ`, `iss`,
+ * `exp`) and judges it: revoked by `jti` (RFC 7009), or ended with its grant (a revoked family,
+ * a replayed code, an expired grant). `undefined` for anything else.
+ *
+ * @see [RFC 7662 §2.2](https://www.rfc-editor.org/rfc/rfc7662#section-2.2) `active`
  */
 export async function verifyOwnAccessToken(
   deps: { issuer: string; keys: KeyManager; store: Store },
   token: string,
   now: number,
-): Promise<{ record: AccessTokenRecord; payload: JWTPayload } | undefined> {
-  if (token.split('.').length !== 3) return undefined
+): Promise<OwnAccessToken | undefined> {
+  let payload: JWTPayload
   try {
+    if (token.split('.').length !== 3) return undefined
     const header = decodeProtectedHeader(token)
     if (typeof header.kid !== 'string') return undefined
     const key = await deps.keys.verificationKey(header.kid, now)
     if (key === undefined) return undefined
-    const { payload } = await jwtVerify(token, key, {
+    ;({ payload } = await jwtVerify(token, key, {
       issuer: deps.issuer,
       typ: ACCESS_TOKEN_TYP,
       algorithms: ['ES256'],
       currentDate: new Date(now),
-    })
-    if (typeof payload.jti !== 'string') return undefined
-    const record = await deps.store.accessTokens.get(payload.jti, now)
-    return record === undefined ? undefined : { record, payload }
+    }))
   } catch {
     return undefined
   }
+  const { jti, sub, aud, exp, client_id: clientId, scope } = payload
+  const grantId = payload[GRANT_ID_CLAIM] ?? ''
+  if (
+    typeof jti !== 'string' ||
+    typeof sub !== 'string' ||
+    typeof aud !== 'string' ||
+    typeof exp !== 'number' ||
+    typeof clientId !== 'string' ||
+    typeof grantId !== 'string'
+  )
+    return undefined
+  const [revoked, grant] = await Promise.all([
+    deps.store.accessTokens.get(jti, now),
+    grantId === '' ? undefined : deps.store.grants.get(grantId, now),
+  ])
+  const record: AccessTokenRecord = {
+    jti,
+    grant_id: grantId,
+    client_id: clientId,
+    subject: sub,
+    resource: aud,
+    scopes: typeof scope === 'string' ? parseScope(scope) : [],
+    expires_at: exp * 1000,
+    ...(revoked?.revoked_at === undefined ? {} : { revoked_at: revoked.revoked_at }),
+  }
+  const grantLive = grantId === '' || (grant !== undefined && grant.revoked_at === undefined)
+  return { record, payload, active: record.revoked_at === undefined && grantLive }
 }
 
 /** An unguessable base64url token of `byteLength` random bytes (default 32), as `randomToken`. */

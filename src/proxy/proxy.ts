@@ -24,13 +24,14 @@
 
 import type { AuditEvent } from '../authorization-server/audit.js'
 import { consoleAudit } from '../authorization-server/audit.js'
-import { AuthorizationServerError } from '../authorization-server/errors.js'
 import {
   type AuthorizationServerOptions,
   resolveLifetimes,
+  validateCookieSecret,
   validateIssuer,
 } from '../authorization-server/options.js'
 import { type AuthorizationServer, createAuthorizationServer } from '../authorization-server/server.js'
+import { GRANT_ID_CLAIM } from '../authorization-server/tokens.js'
 import { createBindingCookie } from './binding-cookie.js'
 import { ProxyError } from './errors.js'
 import type { UpstreamIdentity } from './identity.js'
@@ -109,12 +110,7 @@ export function createOAuthProxy(options: OAuthProxyOptions): OAuthProxy {
     throw new ProxyError('ERR_INVALID_OPTIONS', 'the proxy signs users in upstream: login is not an option')
   const issuer = validateIssuer(options.issuer)
   const upstream = resolveUpstream(options.upstream)
-  if (typeof options.cookieSecret !== 'string' || options.cookieSecret.length < 32) {
-    throw new AuthorizationServerError(
-      'ERR_INVALID_OPTIONS',
-      'cookieSecret of at least 32 characters is required',
-    )
-  }
+  validateCookieSecret(options.cookieSecret)
   const store = options.store
   if (typeof store !== 'object' || store === null || typeof store.upstreamTokens?.put !== 'function') {
     throw new ProxyError('ERR_INVALID_OPTIONS', 'store is required')
@@ -173,20 +169,25 @@ export function createOAuthProxy(options: OAuthProxyOptions): OAuthProxy {
   async function grantOf(authInfo: AuthInfoLike): Promise<{ grantId: string; expiresAt: number }> {
     const claims = claimsOf(authInfo)
     const jti = claims?.['jti']
+    const grantId = claims?.[GRANT_ID_CLAIM]
     const none = () => new ProxyError('ERR_NO_UPSTREAM_TOKEN', 'no upstream token for this access token')
-    if (claims === undefined || typeof jti !== 'string' || claims['iss'] !== issuer) throw none()
+    if (claims === undefined || claims['iss'] !== issuer) throw none()
+    if (typeof jti !== 'string' || typeof grantId !== 'string') throw none()
     const at = now()
-    const record = await store.accessTokens.get(jti, at)
-    if (record === undefined || record.revoked_at !== undefined) throw none()
+    const [revoked, grant] = await Promise.all([
+      store.accessTokens.get(jti, at),
+      store.grants.get(grantId, at),
+    ])
+    if (revoked?.revoked_at !== undefined || grant === undefined || grant.revoked_at !== undefined)
+      throw none()
+    // The token's claims must name the grant's own client and user.
     if (
-      record.client_id !== authInfo.clientId ||
-      record.client_id !== claims['client_id'] ||
-      record.subject !== claims['sub']
+      grant.client_id !== authInfo.clientId ||
+      grant.client_id !== claims['client_id'] ||
+      grant.subject !== claims['sub']
     ) {
       throw none()
     }
-    const grant = await store.grants.get(record.grant_id, at)
-    if (grant === undefined || grant.revoked_at !== undefined) throw none()
     return { grantId: grant.id, expiresAt: grant.expires_at ?? at + lifetimes.grant }
   }
 

@@ -11,14 +11,7 @@
 import { randomToken } from '../protocol/random.js'
 import { importKeyring } from './crypto.js'
 import { StorageError } from './errors.js'
-import {
-  DEFAULT_REFRESH_GRACE_MS,
-  decideRotation,
-  openSuccessor,
-  refusal,
-  sealSuccessor,
-  successorRecord,
-} from './refresh-rotation.js'
+import { DEFAULT_REFRESH_GRACE_MS, planRotation, sealSuccessor, settleRotation } from './refresh-rotation.js'
 import { openPrivateJwk, openUpstreamTokens, sealPrivateJwk, sealUpstreamTokens } from './sealed-values.js'
 import type {
   AccessTokenRecord,
@@ -126,9 +119,7 @@ export async function createMemoryStore(options: MemoryStoreOptions = {}): Promi
     for (const row of s.refreshTokens.values()) {
       if (row.record.grant_id === id && row.record.revoked_at === undefined) row.record.revoked_at = now
     }
-    for (const token of s.accessTokens.values()) {
-      if (token.grant_id === id && token.revoked_at === undefined) token.revoked_at = now
-    }
+    // Access tokens are judged against their grant when introspected; nothing to mark here.
     return true
   }
 
@@ -202,6 +193,10 @@ export async function createMemoryStore(options: MemoryStoreOptions = {}): Promi
         c.consumed_at = now
         return { status: 'ok', record: copy(c) }
       },
+      async peek(hash, now) {
+        const c = s.codes.get(hash)
+        return c === undefined || c.consumed_at !== undefined || c.expires_at <= now ? undefined : copy(c)
+      },
     },
 
     grants: {
@@ -229,18 +224,14 @@ export async function createMemoryStore(options: MemoryStoreOptions = {}): Promi
     },
 
     accessTokens: {
-      async put(record) {
-        s.accessTokens.set(record.jti, copy(record))
+      async revoke(record, now) {
+        if (record.expires_at <= now || s.accessTokens.has(record.jti)) return false
+        s.accessTokens.set(record.jti, { ...copy(record), revoked_at: now })
+        return true
       },
       async get(jti, now) {
         const t = s.accessTokens.get(jti)
         return t !== undefined && t.expires_at > now ? copy(t) : undefined
-      },
-      async revoke(jti, now) {
-        const t = s.accessTokens.get(jti)
-        if (t === undefined || t.revoked_at !== undefined || t.expires_at <= now) return false
-        t.revoked_at = now
-        return true
       },
     },
 
@@ -259,37 +250,17 @@ export async function createMemoryStore(options: MemoryStoreOptions = {}): Promi
         const row = s.refreshTokens.get(input.presentedHash)
         const grant = row === undefined ? undefined : s.grants.get(row.record.grant_id)
         const next = row?.successor_hash === undefined ? undefined : s.refreshTokens.get(row.successor_hash)
-        const decision = decideRotation(
-          row?.record,
-          grant,
-          next?.record,
-          input,
-          input.graceMs ?? defaultGraceMs,
-        )
-        if (decision === 'invalid' || row === undefined) return { status: 'invalid' }
-        const refused = refusal(decision)
-        if (refused !== undefined) return refused
-        if (decision === 'reuse') {
-          revokeGrantNow(row.record.grant_id, input.now)
-          return { status: 'reuse_detected', grant_id: row.record.grant_id }
+        const successor = next === undefined ? undefined : copy(next.record)
+        const plan = planRotation(row, grant, successor, input, input.graceMs ?? defaultGraceMs)
+        if (plan.status === 'reuse_detected') revokeGrantNow(plan.grant_id, input.now)
+        if (plan.status === 'rotated') {
+          if (s.refreshTokens.has(plan.hash)) throw conflict('refresh token')
+          row!.record.rotated_at = input.now
+          row!.successor_hash = plan.hash
+          row!.successor_ciphertext = sealed
+          s.refreshTokens.set(plan.hash, { record: copy(plan.record) })
         }
-        if (decision === 'rotate') {
-          if (s.refreshTokens.has(input.successor.hash)) throw conflict('refresh token')
-          const record = successorRecord(row.record, input)
-          row.record.rotated_at = input.now
-          row.successor_hash = input.successor.hash
-          row.successor_ciphertext = sealed
-          s.refreshTokens.set(input.successor.hash, { record })
-          return {
-            status: 'rotated',
-            token: input.successor.token,
-            hash: input.successor.hash,
-            record: copy(record),
-          }
-        }
-        const record = copy(next!.record)
-        const token = await openSuccessor(input, row.successor_ciphertext!)
-        return { status: 'grace', token, hash: row.successor_hash!, record }
+        return settleRotation(plan, input)
       },
     },
 

@@ -11,7 +11,7 @@
 import { sha256 } from '../protocol/random.js'
 import { decrypt, encrypt, recordAad, tokenDerivedKey } from './crypto.js'
 import { StorageError } from './errors.js'
-import type { GrantRecord, RefreshRotationInput, RefreshTokenRecord } from './types.js'
+import type { GrantRecord, RefreshRotation, RefreshRotationInput, RefreshTokenRecord } from './types.js'
 
 /** Default grace window for duplicate presentations of a just-rotated refresh token. */
 export const DEFAULT_REFRESH_GRACE_MS = 10_000
@@ -133,4 +133,64 @@ export function decideRotation(
     successor.revoked_at === undefined &&
     successor.expires_at > now
   return now - presented.rotated_at <= graceMs && successorLive ? 'grace' : 'reuse'
+}
+
+/** The presented token as its store row holds it: the record, and its successor once rotated. */
+export interface PresentedRow {
+  record: RefreshTokenRecord
+  successor_hash?: string | undefined
+  successor_ciphertext?: string | undefined
+}
+
+/**
+ * What the atomic step does, planned from the rows it read. On `reuse_detected` the store revokes
+ * the grant; on `rotated` it marks the presented token rotated (with the sealed successor) and
+ * inserts `record` under `hash`; otherwise it changes nothing.
+ */
+export type RotationPlan =
+  | Exclude<RefreshRotation, { status: 'rotated' | 'grace' }>
+  | { status: 'rotated'; hash: string; record: RefreshTokenRecord }
+  | { status: 'grace'; hash: string; sealed: string; record: RefreshTokenRecord }
+
+/** Plans the atomic step of a rotation with {@link decideRotation}. */
+export function planRotation(
+  presented: PresentedRow | undefined,
+  grant: GrantRecord | undefined,
+  successor: RefreshTokenRecord | undefined,
+  input: RefreshRotationInput,
+  graceMs: number,
+): RotationPlan {
+  const decision = decideRotation(presented?.record, grant, successor, input, graceMs)
+  if (decision === 'invalid' || presented === undefined) return { status: 'invalid' }
+  const refused = refusal(decision)
+  if (refused !== undefined) return refused
+  if (decision === 'reuse') return { status: 'reuse_detected', grant_id: presented.record.grant_id }
+  if (decision === 'grace') {
+    // `grace` implies a live successor, so both of its columns are set.
+    return {
+      status: 'grace',
+      hash: presented.successor_hash!,
+      sealed: presented.successor_ciphertext!,
+      record: successor!,
+    }
+  }
+  return { status: 'rotated', hash: input.successor.hash, record: successorRecord(presented.record, input) }
+}
+
+/** The caller's answer for a carried-out plan: the new successor, or the sealed one opened. */
+export async function settleRotation(
+  plan: RotationPlan,
+  input: RefreshRotationInput,
+  c: RotationCrypto = webRotationCrypto,
+): Promise<RefreshRotation> {
+  switch (plan.status) {
+    case 'rotated':
+      return { ...plan, token: input.successor.token }
+    case 'grace': {
+      const { sealed, ...rest } = plan
+      return { ...rest, token: await openSuccessor(input, sealed, c) }
+    }
+    default:
+      return plan
+  }
 }

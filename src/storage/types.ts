@@ -128,6 +128,8 @@ export type CodeConsumption =
 export interface CodeStore {
   /** Stores a new code under `hash`; throws `ERR_STORAGE_CONFLICT` when the hash exists. */
   put(hash: string, record: Omit<AuthorizationCodeRecord, 'consumed_at'>): Promise<void>
+  /** A pending (unredeemed, unexpired) code's record, read without redeeming it (anchors S12). */
+  peek(hash: string, now: number): Promise<AuthorizationCodeRecord | undefined>
   /**
    * Redeems a code atomically: of N concurrent callers exactly one gets `ok`, the others
    * `replayed`. An unknown hash has no side effect.
@@ -169,7 +171,7 @@ export interface GrantStore {
   list(filter: { subject?: string; client_id?: string }): Promise<GrantRecord[]>
 }
 
-/** What is known about an issued access token, by its `jti`. */
+/** A revoked access token, by its `jti` (the claims it was issued with). */
 export interface AccessTokenRecord {
   jti: string
   grant_id: string
@@ -182,16 +184,21 @@ export interface AccessTokenRecord {
 }
 
 /**
- * Access-token records, for revocation and introspection.
+ * Revoked access tokens. Access tokens are self-contained JWTs: nothing is written when one is
+ * issued (a write per token cost more than everything else the token endpoint does). Revoking one
+ * before it expires records it here; introspection consults this record and the token's grant.
  *
+ * @see [RFC 7009 §2](https://www.rfc-editor.org/rfc/rfc7009#section-2)
  * @see [RFC 7662 §2.2](https://www.rfc-editor.org/rfc/rfc7662#section-2.2)
  */
 export interface AccessTokenStore {
-  put(record: AccessTokenRecord): Promise<void>
-  /** The record (revoked ones included), or `undefined` when unknown or expired. */
+  /**
+   * Records that the token is revoked as of `now`. `true` when it was not revoked before; an
+   * expired token (`expires_at <= now`) is not recorded and gives `false`.
+   */
+  revoke(record: AccessTokenRecord, now: number): Promise<boolean>
+  /** The revocation record (with `revoked_at`), or `undefined` when there is none or it has expired. */
   get(jti: string, now: number): Promise<AccessTokenRecord | undefined>
-  /** `true` when the token was active. */
-  revoke(jti: string, now: number): Promise<boolean>
 }
 
 /** A refresh token, stored under the SHA-256 of the token. */

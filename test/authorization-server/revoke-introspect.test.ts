@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { memoryStoreSnapshot } from '../../src/storage/memory.js'
 import { createTestServer, obtainTokens, postForm, RESOURCE, registerPublicClient } from './support.js'
 
 const RS_SECRET = 'resource-server-secret-0123456789'
@@ -132,5 +133,33 @@ describe('revocation (RFC 7009)', () => {
     expect(await as.revokeGrant(grant.id)).toBe(true)
     expect((await store.grants.get(grant.id, clock.now))?.revoked_at).toBeDefined()
     expect(await introspect(as, tokens.refresh_token)).toEqual({ active: false })
+    expect(await introspect(as, tokens.access_token)).toEqual({ active: false })
+  })
+
+  it('stores nothing when it issues an access token, and records a revocation only once', async () => {
+    const { as, store, events } = await server()
+    const id = await registerPublicClient(as)
+    const tokens = await obtainTokens(as, id)
+    const claims = JSON.parse(atob(tokens.access_token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
+    const grant = (await store.grants.list({ client_id: id }))[0]!
+    // The token names its grant, so revoking the grant ends it without a record per token.
+    expect(claims.grant_id).toBe(grant.id)
+    expect(JSON.parse(memoryStoreSnapshot(store)).accessTokens).toHaveLength(0)
+    for (let i = 0; i < 2; i++) {
+      expect((await postForm(as, '/revoke', { token: tokens.access_token, client_id: id })).status).toBe(200)
+    }
+    expect(JSON.parse(memoryStoreSnapshot(store)).accessTokens).toHaveLength(1)
+    expect(events.filter((e) => e.type === 'token.revoked')).toHaveLength(1)
+  })
+
+  it('introspects and revokes a client-credentials token, which has no stored grant', async () => {
+    const { as } = await server()
+    const r = await postForm(as, '/token', { grant_type: 'client_credentials', resource: RESOURCE }, rsAuth)
+    const { access_token } = (await r.json()) as { access_token: string }
+    const claims = JSON.parse(atob(access_token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
+    expect(claims.grant_id).toBeUndefined()
+    expect(await introspect(as, access_token)).toMatchObject({ active: true, client_id: 'rs', sub: 'rs' })
+    expect((await postForm(as, '/revoke', { token: access_token }, rsAuth)).status).toBe(200)
+    expect(await introspect(as, access_token)).toEqual({ active: false })
   })
 })

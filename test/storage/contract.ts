@@ -243,21 +243,24 @@ export function storeContract(
         expect(await subject.raw()).toBe(before)
         await expect(store.codes.put(c.hash, code('g-3'))).rejects.toBeInstanceOf(StorageError)
       })
+
+      it('peeks at a pending code without redeeming it, and not at a redeemed or expired one', async () => {
+        const c = await newToken()
+        await store.codes.put(c.hash, code('g-4', T0 + MIN))
+        const before = await subject.raw()
+        expect(await store.codes.peek(c.hash, T0)).toEqual(code('g-4', T0 + MIN))
+        expect(await subject.raw()).toBe(before)
+        expect(await store.codes.peek(c.hash, T0 + MIN)).toBeUndefined()
+        expect(await store.codes.peek(await sha256('not-a-code'), T0)).toBeUndefined()
+        expect((await store.codes.consume(c.hash, T0 + 1)).status).toBe('ok')
+        expect(await store.codes.peek(c.hash, T0 + 2)).toBeUndefined()
+      })
     })
 
-    describe('grants and access-token records', () => {
+    describe('grants and access-token revocations', () => {
       it('lists by subject and client, and revokes the grant with all its tokens atomically', async () => {
         const f = await family(store, 'g-10')
         await store.grants.create(grant('g-11', { subject: 'user-2', created_at: T0 + 1 }))
-        await store.accessTokens.put({
-          jti: 'at-1',
-          grant_id: 'g-10',
-          client_id: 'client-1',
-          subject: 'user-1',
-          resource: 'https://mcp.example.com/mcp',
-          scopes: ['files:read'],
-          expires_at: T0 + MIN,
-        })
         expect((await store.grants.list({ subject: 'user-1' })).map((g) => g.id)).toEqual(['g-10'])
         expect((await store.grants.list({ client_id: 'client-1' })).map((g) => g.id)).toEqual([
           'g-10',
@@ -270,31 +273,37 @@ export function storeContract(
         expect(await store.grants.revoke('g-10', T0 + 5)).toBe(true)
         expect(await store.grants.revoke('g-10', T0 + 6)).toBe(false)
         expect((await store.grants.get('g-10', T0 + 6))?.revoked_at).toBe(T0 + 5)
-        expect((await store.accessTokens.get('at-1', T0 + 6))?.revoked_at).toBe(T0 + 5)
         expect((await store.refreshTokens.get(f.hash, T0 + 6))?.revoked_at).toBe(T0 + 5)
         expect(await rotateOnce(store, f, T0 + 7)).toEqual({ status: 'invalid' })
         expect((await store.grants.get('g-11', T0))?.revoked_at).toBeUndefined()
       })
 
-      it('revokes a single access token and hides expired ones', async () => {
-        const record = {
-          jti: 'at-2',
-          grant_id: 'g-x',
-          client_id: 'client-1',
-          subject: 'user-1',
-          resource: 'https://mcp.example.com/mcp',
-          scopes: [],
-          expires_at: T0 + MIN,
-        }
-        await store.accessTokens.put(record)
-        expect(await store.accessTokens.get('at-2', T0)).toEqual(record)
-        expect(await store.accessTokens.revoke('at-2', T0 + 1)).toBe(true)
-        expect(await store.accessTokens.revoke('at-2', T0 + 2)).toBe(false)
+      it('records a revoked access token once, until it expires, and never an expired one', async () => {
+        const record = accessToken('g-x', 'at-2', T0 + MIN)
+        expect(await store.accessTokens.get('at-2', T0)).toBeUndefined()
+        expect(await store.accessTokens.revoke(record, T0 + 1)).toBe(true)
+        expect(await store.accessTokens.get('at-2', T0 + 2)).toEqual({ ...record, revoked_at: T0 + 1 })
+        // A second revocation changes nothing: the first time stands.
+        expect(await store.accessTokens.revoke(record, T0 + 2)).toBe(false)
+        expect((await store.accessTokens.get('at-2', T0 + 3))?.revoked_at).toBe(T0 + 1)
         expect(await store.accessTokens.get('at-2', T0 + MIN)).toBeUndefined()
+
+        const before = await subject.raw()
+        expect(await store.accessTokens.revoke(accessToken('g-x', 'at-3', T0), T0)).toBe(false)
+        expect(await store.accessTokens.get('at-3', T0 - 1)).toBeUndefined()
+        expect(await subject.raw()).toBe(before)
       })
     })
 
     describe('refresh-token rotation', () => {
+      it('refuses to issue a second token under a stored hash, and keeps the first', async () => {
+        const f = await family(store)
+        await expect(store.refreshTokens.issue(f.hash, refresh('g-other'))).rejects.toMatchObject({
+          code: 'ERR_STORAGE_CONFLICT',
+        })
+        expect((await store.refreshTokens.get(f.hash, T0))?.grant_id).toBe(f.grantId)
+      })
+
       it('rotates: the successor inherits the family and the old token is marked rotated', async () => {
         const f = await family(store)
         const r = await rotateOnce(store, f, T0 + 1000)
@@ -541,10 +550,10 @@ export function storeContract(
         await store.codes.put((await newToken()).hash, code('g-live', past))
         await store.grants.create(grant('g-ended', { expires_at: past }))
         await store.refreshTokens.issue((await newToken()).hash, refresh('g-ended', later))
-        await store.accessTokens.put(accessToken('g-ended', 'at-ended', later))
+        await store.accessTokens.revoke(accessToken('g-ended', 'at-ended', later), T0)
         await store.upstreamTokens.put('g-ended', { access_token: 'x' })
         await store.refreshTokens.issue((await newToken()).hash, refresh('g-live', past))
-        await store.accessTokens.put(accessToken('g-live', 'at-old', past))
+        await store.accessTokens.revoke(accessToken('g-live', 'at-old', past), T0)
         await store.signingKeys.put({
           kid: 'k-old',
           alg: 'ES256',

@@ -2,7 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { randomToken } from '../../src/protocol/random.js'
 import { createPostgresStore } from '../../src/storage/sql/postgres.js'
-import { TABLES } from '../../src/storage/sql/schema.js'
+import { TABLE_SPECS, TABLES } from '../../src/storage/sql/schema.js'
 import { type TestDatabase, withPostgres } from '../support/postgres.js'
 import { storeContract } from './contract.js'
 
@@ -60,6 +60,35 @@ describe('createPostgresStore', () => {
       expect(rows).toEqual([{ name: '0001_initial' }])
     } finally {
       await fresh.drop()
+    }
+  })
+
+  it('migrates to the columns, NOT NULLs and indexes TABLE_SPECS declares', async () => {
+    const store = await createPostgresStore({
+      connectionString: database.url,
+      encryptionKey: randomToken(32),
+    })
+    await store.close()
+    for (const [table, spec] of Object.entries(TABLE_SPECS)) {
+      const columns = await admin.query(
+        `select column_name, data_type, is_nullable from information_schema.columns
+          where table_schema = 'public' and table_name = $1 order by ordinal_position`,
+        [table],
+      )
+      expect(columns.rows).toEqual(
+        Object.entries<string>(spec.columns).map(([name, declared]) => ({
+          column_name: name,
+          data_type: declared.startsWith('serial') ? 'bigint' : declared.split(' ')[0],
+          is_nullable: declared.includes(' ') ? 'NO' : 'YES',
+        })),
+      )
+      const indexes = await admin.query(
+        `select indexname from pg_indexes where schemaname = 'public' and tablename = $1
+          and indexname not in ($1 || '_pkey', $1 || '_pk') order by indexname`,
+        [table],
+      )
+      const declared = spec.indexes.map((c) => `${table}_${c.join('_')}_idx`)
+      expect(indexes.rows.map((r: { indexname: string }) => r.indexname)).toEqual(declared.sort())
     }
   })
 

@@ -9,9 +9,10 @@ import { OAuthError } from '../../protocol/errors.js'
 import { serializeScope } from '../../protocol/scope.js'
 import { isConfidential } from '../clients/client-model.js'
 import type { ServerContext } from '../context.js'
-import { jsonResponse, NO_STORE, oauthErrorResponse, readForm } from '../http.js'
+import { jsonResponse, NO_STORE, oauthErrorResponse } from '../http.js'
 import { verifyOwnAccessToken } from '../tokens.js'
 import type { ClientAuthenticator } from './token.js'
+import { readTokenRequest } from './token-request.js'
 
 /** Handles `POST /introspect`. */
 export async function handleIntrospect(
@@ -20,10 +21,7 @@ export async function handleIntrospect(
   authenticate: ClientAuthenticator,
 ): Promise<Response> {
   try {
-    const { params } = await readForm(request)
-    const token = params.get('token')
-    if (token === undefined) throw new OAuthError('invalid_request', 'token is required')
-    const client = await authenticate(request, params, 'introspect')
+    const { token, client } = await readTokenRequest(request, authenticate, 'introspect')
     // RFC 7662 §4: the endpoint must not let anyone probe tokens; public clients cannot prove who they are.
     if (!isConfidential(client.authMethod)) {
       throw new OAuthError('invalid_client', 'introspection requires a confidential client', { status: 401 })
@@ -33,7 +31,7 @@ export async function handleIntrospect(
     const verified = await verifyOwnAccessToken(ctx, token, now)
     if (verified !== undefined) {
       const r = verified.record
-      if (r.revoked_at !== undefined || r.expires_at <= now) return inactive
+      if (!verified.active || r.expires_at <= now) return inactive
       return jsonResponse(
         {
           active: true,

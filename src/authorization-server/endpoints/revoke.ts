@@ -1,6 +1,7 @@
 /**
  * Token revocation. A client can revoke only its own tokens (anchors S10); revoking a refresh token
- * revokes its whole grant (the refresh-token family and the access tokens it produced). The answer
+ * revokes its whole grant (the refresh-token family and, through the grant, the access tokens it
+ * produced); revoking an access token records its `jti` until it expires. The answer
  * is 200 whether or not anything was revoked, so it tells nothing about other clients' tokens.
  *
  * @see [RFC 7009 §2](https://www.rfc-editor.org/rfc/rfc7009#section-2)
@@ -8,9 +9,10 @@
  */
 import { OAuthError } from '../../protocol/errors.js'
 import type { ServerContext } from '../context.js'
-import { NO_STORE, oauthErrorResponse, readForm } from '../http.js'
+import { NO_STORE, oauthErrorResponse } from '../http.js'
 import { verifyOwnAccessToken } from '../tokens.js'
 import type { ClientAuthenticator } from './token.js'
+import { readTokenRequest } from './token-request.js'
 
 /** Handles `POST /revoke`. */
 export async function handleRevoke(
@@ -19,10 +21,7 @@ export async function handleRevoke(
   authenticate: ClientAuthenticator,
 ): Promise<Response> {
   try {
-    const { params } = await readForm(request)
-    const token = params.get('token')
-    if (token === undefined) throw new OAuthError('invalid_request', 'token is required')
-    const client = await authenticate(request, params, 'revoke')
+    const { token, params, client } = await readTokenRequest(request, authenticate, 'revoke')
     const now = ctx.now()
     // RFC 7009 §2.1: the hint only orders the look-ups.
     const hint = params.get('token_type_hint')
@@ -50,7 +49,7 @@ export async function handleRevoke(
         if (verified !== undefined) {
           if (
             verified.record.client_id === client.client_id &&
-            (await ctx.store.accessTokens.revoke(verified.record.jti, now))
+            (await ctx.store.accessTokens.revoke(verified.record, now))
           ) {
             ctx.audit({
               type: 'token.revoked',

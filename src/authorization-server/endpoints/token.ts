@@ -58,6 +58,10 @@ export async function handleToken(
     if (handler === undefined)
       throw new OAuthError('unsupported_grant_type', 'this grant type is not supported')
     const client = await authenticate(request, params, 'token')
+    // RFC 6749 §5.2 `unauthorized_client`: only the grant types the client registered.
+    if (!client.grantTypes.includes(grantType)) {
+      throw new OAuthError('unauthorized_client', 'the client is not registered for this grant type')
+    }
     const body = await handler(ctx, { client, params, multi })
     await touchClient(ctx, client, ctx.now())
     return jsonResponse(body, 200, NO_STORE)

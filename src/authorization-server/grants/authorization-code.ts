@@ -13,6 +13,7 @@ import { OAuthError } from '../../protocol/errors.js'
 import { isValidCodeVerifier } from '../../protocol/pkce.js'
 import { resolveResource } from '../checks/resource.js'
 import { verifyPkce } from '../digest.js'
+import { requiredParam } from '../http.js'
 import { newSecret } from '../tokens.js'
 import { type GrantHandler, respondWithAccessToken } from './token-response.js'
 
@@ -22,11 +23,7 @@ function invalidGrant(description: string): OAuthError {
 
 /** `grant_type=authorization_code`. */
 export const authorizationCodeGrant: GrantHandler = async (ctx, { client, params, multi }) => {
-  if (!client.grantTypes.includes('authorization_code')) {
-    throw new OAuthError('unauthorized_client', 'the client is not registered for this grant type')
-  }
-  const code = params.get('code')
-  if (code === undefined) throw new OAuthError('invalid_request', 'code is required')
+  const code = requiredParam(params, 'code')
   const verifier = params.get('code_verifier')
   // S7 (a): every code carries a challenge, so a missing or malformed verifier can never pass.
   if (verifier === undefined || !isValidCodeVerifier(verifier))
@@ -38,7 +35,20 @@ export const authorizationCodeGrant: GrantHandler = async (ctx, { client, params
   const presentedRedirect = params.get('redirect_uri')
 
   const now = ctx.now()
-  const redeemed = await ctx.store.codes.consume(await ctx.sha256(code), now)
+  const hash = await ctx.sha256(code)
+  if (requestedResource !== undefined) {
+    // S12: a resource other than the authorized one is refused before the code is redeemed, but
+    // only to the code's own client proving PKCE (anyone else learns nothing and burns the code).
+    const pending = await ctx.store.codes.peek(hash, now)
+    if (
+      pending !== undefined &&
+      pending.client_id === client.client_id &&
+      pending.resource !== requestedResource.uri &&
+      (await verifyPkce(ctx.sha256, verifier, pending.code_challenge, pending.code_challenge_method))
+    )
+      throw new OAuthError('invalid_target', 'the resource does not match the authorization')
+  }
+  const redeemed = await ctx.store.codes.consume(hash, now)
   if (redeemed.status === 'not_found' || redeemed.status === 'expired')
     throw invalidGrant('the code is invalid or expired')
   const record = redeemed.record

@@ -15,7 +15,7 @@ import { type GrantHandler, respondWithAccessToken } from './token-response.js'
 
 /** `grant_type=client_credentials`. */
 export const clientCredentialsGrant: GrantHandler = async (ctx, { client, params, multi }) => {
-  if (!isConfidential(client.authMethod) || !client.grantTypes.includes('client_credentials')) {
+  if (!isConfidential(client.authMethod)) {
     throw new OAuthError('unauthorized_client', 'the client is not registered for this grant type')
   }
   const resource = resolveResource(ctx.resources, multi.get('resource'), ctx.defaultResource)
@@ -24,8 +24,9 @@ export const clientCredentialsGrant: GrantHandler = async (ctx, { client, params
     ctx,
     'client_credentials',
     {
-      // No grant row: nothing to refresh; the access token record is revocable by itself.
+      // No grant row: nothing to refresh; the access token is revocable by itself.
       grant_id: `cc_${randomToken(12)}`,
+      standalone: true,
       client_id: client.client_id,
       subject: client.client_id,
       resource: resource.uri,

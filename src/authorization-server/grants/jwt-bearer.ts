@@ -22,6 +22,7 @@ import { parseScope } from '../../protocol/scope.js'
 import { resolveResource } from '../checks/resource.js'
 import { JWT_BEARER_GRANT } from '../clients/client-model.js'
 import type { ServerContext } from '../context.js'
+import { requiredParam } from '../http.js'
 import type { IdJagIssuerOptions } from '../options.js'
 import { type GrantHandler, respondWithAccessToken } from './token-response.js'
 
@@ -58,11 +59,7 @@ export function createJwtBearerGrant(ctx: ServerContext): GrantHandler {
   }
 
   return async (context, { client, params, multi }) => {
-    if (!client.grantTypes.includes(JWT_BEARER_GRANT)) {
-      throw new OAuthError('unauthorized_client', 'the client is not registered for this grant type')
-    }
-    const assertion = params.get('assertion')
-    if (assertion === undefined) throw new OAuthError('invalid_request', 'assertion is required')
+    const assertion = requiredParam(params, 'assertion')
     let unverified: JWTPayload
     try {
       unverified = decodeJwt(assertion)
@@ -126,6 +123,7 @@ export function createJwtBearerGrant(ctx: ServerContext): GrantHandler {
       JWT_BEARER_GRANT,
       {
         grant_id: `jag_${randomToken(12)}`,
+        standalone: true,
         client_id: client.client_id,
         subject: payload.sub!,
         resource: resource.uri,

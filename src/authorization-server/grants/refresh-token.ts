@@ -12,16 +12,13 @@
 import { OAuthError, ProtocolError } from '../../protocol/errors.js'
 import { parseScope } from '../../protocol/scope.js'
 import { resolveResource } from '../checks/resource.js'
+import { requiredParam } from '../http.js'
 import { newSecret } from '../tokens.js'
 import { type GrantHandler, respondWithAccessToken } from './token-response.js'
 
 /** `grant_type=refresh_token`. */
 export const refreshTokenGrant: GrantHandler = async (ctx, { client, params, multi }) => {
-  if (!client.grantTypes.includes('refresh_token')) {
-    throw new OAuthError('unauthorized_client', 'the client is not registered for this grant type')
-  }
-  const token = params.get('refresh_token')
-  if (token === undefined) throw new OAuthError('invalid_request', 'refresh_token is required')
+  const token = requiredParam(params, 'refresh_token')
   const requestedResource = multi.has('resource')
     ? resolveResource(ctx.resources, multi.get('resource'), undefined)
     : undefined

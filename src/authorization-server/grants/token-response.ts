@@ -28,7 +28,7 @@ export interface TokenRequest {
 /** One grant type: checks, state changes, response. Throws `OAuthError`. */
 export type GrantHandler = (ctx: ServerContext, request: TokenRequest) => Promise<TokenResponse>
 
-/** Signs the access token, records it, and audits the issuance. */
+/** Signs the access token and audits the issuance. */
 export async function respondWithAccessToken(
   ctx: ServerContext,
   grantType: string,
@@ -43,7 +43,6 @@ export async function respondWithAccessToken(
     {
       issuer: ctx.issuer,
       keys: ctx.keys,
-      store: ctx.store,
       lifetimeMs: ctx.lifetimes.accessToken,
       sign: ctx.signJwt,
       randomToken: ctx.randomToken,

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { PresentedRow } from '../refresh-rotation.js'
 import type {
   AccessTokenRecord,
   AuthorizationCodeRecord,
@@ -39,6 +40,41 @@ export function isLive(expiresAt: Millis | null, now: number): boolean {
   return expiresAt === null || Number(expiresAt) > now
 }
 
+/** Whose and for what: the columns grants and tokens share. */
+interface AuthorizationColumns {
+  client_id: string
+  subject: string
+  resource: string
+  scopes: string
+}
+
+/** The shared columns as record fields (`scopes` is JSON in its column). */
+function authorizationOf(
+  row: AuthorizationColumns,
+): Omit<AuthorizationColumns, 'scopes'> & { scopes: string[] } {
+  return {
+    client_id: row.client_id,
+    subject: row.subject,
+    resource: row.resource,
+    scopes: JSON.parse(row.scopes) as string[],
+  }
+}
+
+/** The shared record fields as columns. */
+function authorizationColumns(record: {
+  client_id: string
+  subject: string
+  resource: string
+  scopes: readonly string[]
+}): AuthorizationColumns {
+  return {
+    client_id: record.client_id,
+    subject: record.subject,
+    resource: record.resource,
+    scopes: JSON.stringify(record.scopes),
+  }
+}
+
 /** A client row as a record. */
 export function toClient(row: ClientsTable): ClientRecord {
   return {
@@ -61,6 +97,11 @@ export function toCode(row: CodesTable): AuthorizationCodeRecord {
   }
 }
 
+/** The record of a code row neither redeemed nor expired, else `undefined`. */
+export function pendingCode(row: CodesTable | undefined, now: number): AuthorizationCodeRecord | undefined {
+  return row === undefined || row.consumed_at !== null || ms(row.expires_at) <= now ? undefined : toCode(row)
+}
+
 /** A code record as the columns of its row (the hash aside). */
 export function fromCode(
   record: Omit<AuthorizationCodeRecord, 'consumed_at'>,
@@ -73,14 +114,22 @@ export function fromCode(
 export function toGrant(row: GrantsTable): GrantRecord {
   return {
     id: row.id,
-    subject: row.subject,
-    client_id: row.client_id,
-    resource: row.resource,
-    scopes: JSON.parse(row.scopes) as string[],
+    ...authorizationOf(row),
     created_at: ms(row.created_at),
     ...optMs('expires_at', row.expires_at),
     ...optMs('revoked_at', row.revoked_at),
     ...(row.upstream === null ? {} : { upstream: JSON.parse(row.upstream) as JsonObject }),
+  }
+}
+
+/** A revoked access token as a row, revoked at `now`. */
+export function fromAccessToken(record: AccessTokenRecord, now: number): AccessTokensTable {
+  return {
+    jti: record.jti,
+    grant_id: record.grant_id,
+    ...authorizationColumns(record),
+    expires_at: record.expires_at,
+    revoked_at: now,
   }
 }
 
@@ -89,10 +138,7 @@ export function toAccessToken(row: AccessTokensTable): AccessTokenRecord {
   return {
     jti: row.jti,
     grant_id: row.grant_id,
-    client_id: row.client_id,
-    subject: row.subject,
-    resource: row.resource,
-    scopes: JSON.parse(row.scopes) as string[],
+    ...authorizationOf(row),
     expires_at: ms(row.expires_at),
     ...optMs('revoked_at', row.revoked_at),
   }
@@ -102,10 +148,7 @@ export function toAccessToken(row: AccessTokensTable): AccessTokenRecord {
 export function toRefreshToken(row: RefreshTokensTable): RefreshTokenRecord {
   return {
     grant_id: row.grant_id,
-    client_id: row.client_id,
-    subject: row.subject,
-    resource: row.resource,
-    scopes: JSON.parse(row.scopes) as string[],
+    ...authorizationOf(row),
     created_at: ms(row.created_at),
     expires_at: ms(row.expires_at),
     ...optMs('rotated_at', row.rotated_at),
@@ -121,13 +164,19 @@ export function fromRefreshToken(
   return {
     hash,
     grant_id: record.grant_id,
-    client_id: record.client_id,
-    subject: record.subject,
-    resource: record.resource,
-    scopes: JSON.stringify(record.scopes),
+    ...authorizationColumns(record),
     created_at: record.created_at,
     expires_at: record.expires_at,
     rotated_at: record.rotated_at ?? null,
     revoked_at: record.revoked_at ?? null,
+  }
+}
+
+/** A refresh-token row as the presented token of a rotation. */
+export function presentedRow(row: RefreshTokensTable): PresentedRow {
+  return {
+    record: toRefreshToken(row),
+    ...(row.successor_hash === null ? {} : { successor_hash: row.successor_hash }),
+    ...(row.successor_ciphertext === null ? {} : { successor_ciphertext: row.successor_ciphertext }),
   }
 }

@@ -7,7 +7,14 @@
  * @module
  */
 
-import { type Generated, type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely'
+import {
+  type CreateTableBuilder,
+  type Generated,
+  type Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+} from 'kysely'
 import { StorageError } from '../errors.js'
 
 /** The SQL dialects the stores run on. */
@@ -158,171 +165,227 @@ export interface Database {
   portcullis_used_jtis: UsedJtisTable
 }
 
+/** A column's SQL type. */
+type SqlType = 'text' | 'bigint' | 'integer'
+
+/**
+ * A column as declared: its type, then `not null` or `primary key` unless its Kysely type admits
+ * NULL. `serial primary key` is an auto-incrementing key: `integer primary key autoincrement` on
+ * SQLite (values never reused), `bigserial primary key` on Postgres.
+ */
+type ColumnSpec<Value> = null extends Value
+  ? SqlType
+  : `${SqlType} not null` | `${SqlType} primary key` | 'serial primary key'
+
+/** One table as data: what {@link createTable} turns into DDL. */
+export interface TableSpec<Row> {
+  /** Every column, in table order. */
+  columns: { readonly [C in keyof Row]-?: ColumnSpec<Row[C]> }
+  /** A primary key over several columns, as constraint `<table>_pk`; a one-column key is on its column. */
+  primaryKey?: readonly (keyof Row & string)[]
+  /** Each one index `<table>_<column>[_<column>…]_idx` over the columns given. */
+  indexes: readonly (readonly (keyof Row & string)[])[]
+}
+
+/** A table spec with its column names and declarations as plain strings. */
+interface AnyTableSpec {
+  columns: Readonly<Record<string, string>>
+  primaryKey?: readonly string[]
+  indexes: readonly (readonly string[])[]
+}
+
+/**
+ * The schema as data, one spec per table, in creation order: migration `0001_initial` is built
+ * from it, and a test checks a migrated database against it.
+ */
+export const TABLE_SPECS: { readonly [T in keyof Database]: TableSpec<Database[T]> } = {
+  portcullis_clients: {
+    columns: {
+      client_id: 'text primary key',
+      kind: 'text not null',
+      secret_hash: 'text',
+      metadata: 'text not null',
+      created_at: 'bigint not null',
+      expires_at: 'bigint',
+      last_used_at: 'bigint',
+    },
+    indexes: [['expires_at']],
+  },
+  portcullis_transactions: {
+    columns: {
+      id: 'text primary key',
+      data: 'text not null',
+      expires_at: 'bigint not null',
+    },
+    indexes: [['expires_at']],
+  },
+  portcullis_consents: {
+    columns: {
+      subject: 'text not null',
+      client_id: 'text not null',
+      resource: 'text not null',
+      redirect_uri: 'text not null',
+      scopes: 'text not null',
+      created_at: 'bigint not null',
+      expires_at: 'bigint',
+    },
+    primaryKey: ['subject', 'client_id', 'resource', 'redirect_uri'],
+    indexes: [['expires_at']],
+  },
+  portcullis_codes: {
+    columns: {
+      hash: 'text primary key',
+      grant_id: 'text not null',
+      record: 'text not null',
+      expires_at: 'bigint not null',
+      consumed_at: 'bigint',
+    },
+    indexes: [['expires_at'], ['grant_id']],
+  },
+  portcullis_grants: {
+    columns: {
+      id: 'text primary key',
+      subject: 'text not null',
+      client_id: 'text not null',
+      resource: 'text not null',
+      scopes: 'text not null',
+      created_at: 'bigint not null',
+      expires_at: 'bigint',
+      revoked_at: 'bigint',
+      upstream: 'text',
+    },
+    indexes: [['subject'], ['client_id'], ['expires_at']],
+  },
+  portcullis_access_tokens: {
+    columns: {
+      jti: 'text primary key',
+      grant_id: 'text not null',
+      client_id: 'text not null',
+      subject: 'text not null',
+      resource: 'text not null',
+      scopes: 'text not null',
+      expires_at: 'bigint not null',
+      revoked_at: 'bigint',
+    },
+    indexes: [['grant_id'], ['expires_at']],
+  },
+  portcullis_refresh_tokens: {
+    columns: {
+      hash: 'text primary key',
+      grant_id: 'text not null',
+      client_id: 'text not null',
+      subject: 'text not null',
+      resource: 'text not null',
+      scopes: 'text not null',
+      created_at: 'bigint not null',
+      expires_at: 'bigint not null',
+      rotated_at: 'bigint',
+      revoked_at: 'bigint',
+      successor_hash: 'text',
+      successor_ciphertext: 'text',
+    },
+    indexes: [['grant_id'], ['expires_at']],
+  },
+  portcullis_signing_keys: {
+    columns: {
+      kid: 'text primary key',
+      alg: 'text not null',
+      public_jwk: 'text not null',
+      private_jwk_ciphertext: 'text not null',
+      created_at: 'bigint not null',
+      activates_at: 'bigint not null',
+      retires_at: 'bigint',
+      status: 'text not null',
+    },
+    indexes: [],
+  },
+  portcullis_rate_limits: {
+    columns: {
+      key: 'text primary key',
+      count: 'integer not null',
+      reset_at: 'bigint not null',
+    },
+    indexes: [['reset_at']],
+  },
+  portcullis_audit: {
+    columns: {
+      seq: 'serial primary key',
+      type: 'text not null',
+      at: 'bigint not null',
+      subject: 'text',
+      client_id: 'text',
+      grant_id: 'text',
+      detail: 'text',
+    },
+    indexes: [['at']],
+  },
+  portcullis_upstream_tokens: {
+    columns: {
+      grant_id: 'text primary key',
+      ciphertext: 'text not null',
+      expires_at: 'bigint',
+    },
+    indexes: [],
+  },
+  portcullis_used_jtis: {
+    columns: {
+      issuer: 'text not null',
+      jti: 'text not null',
+      expires_at: 'bigint not null',
+    },
+    primaryKey: ['issuer', 'jti'],
+    indexes: [['expires_at']],
+  },
+}
+
 /** Every table of the schema, for sweeps and for tests that read raw rows. */
-export const TABLES: readonly (keyof Database)[] = [
-  'portcullis_clients',
-  'portcullis_transactions',
-  'portcullis_consents',
-  'portcullis_codes',
-  'portcullis_grants',
-  'portcullis_access_tokens',
-  'portcullis_refresh_tokens',
-  'portcullis_signing_keys',
-  'portcullis_rate_limits',
-  'portcullis_audit',
-  'portcullis_upstream_tokens',
-  'portcullis_used_jtis',
-]
+export const TABLES = Object.keys(TABLE_SPECS) as readonly (keyof Database)[]
 
 // biome-ignore lint/suspicious/noExplicitAny: migrations run against the schema as it was, not as typed today.
 type AnyDb = Kysely<any>
 
+/** Creates `table` as `spec` declares it. */
+async function createTable(
+  db: AnyDb,
+  dialect: SqlDialectName,
+  table: string,
+  spec: AnyTableSpec,
+): Promise<void> {
+  let builder: CreateTableBuilder<string, string> = db.schema.createTable(table)
+  for (const [column, declared] of Object.entries(spec.columns)) {
+    const type = declared.split(' ')[0] as SqlType | 'serial'
+    const serial = type === 'serial'
+    const dataType = serial ? (dialect === 'postgres' ? 'bigserial' : 'integer') : type
+    builder = builder.addColumn(column, dataType, (c) => {
+      if (declared.endsWith(' not null')) return c.notNull()
+      if (!declared.endsWith(' primary key')) return c
+      return serial && dialect === 'sqlite' ? c.primaryKey().autoIncrement() : c.primaryKey()
+    })
+  }
+  if (spec.primaryKey !== undefined) {
+    builder = builder.addPrimaryKeyConstraint(`${table}_pk`, [...spec.primaryKey])
+  }
+  await builder.execute()
+}
+
+/**
+ * The tables of {@link TABLE_SPECS}, then their indexes. Once released, it must go on creating
+ * exactly this: a later change to the specs comes with a migration of its own.
+ */
 function initial(dialect: SqlDialectName): Migration {
   return {
     async up(db: AnyDb) {
-      const s = db.schema
-      await s
-        .createTable('portcullis_clients')
-        .addColumn('client_id', 'text', (c) => c.primaryKey())
-        .addColumn('kind', 'text', (c) => c.notNull())
-        .addColumn('secret_hash', 'text')
-        .addColumn('metadata', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint')
-        .addColumn('last_used_at', 'bigint')
-        .execute()
-      await s
-        .createTable('portcullis_transactions')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('data', 'text', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint', (c) => c.notNull())
-        .execute()
-      await s
-        .createTable('portcullis_consents')
-        .addColumn('subject', 'text', (c) => c.notNull())
-        .addColumn('client_id', 'text', (c) => c.notNull())
-        .addColumn('resource', 'text', (c) => c.notNull())
-        .addColumn('redirect_uri', 'text', (c) => c.notNull())
-        .addColumn('scopes', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint')
-        .addPrimaryKeyConstraint('portcullis_consents_pk', [
-          'subject',
-          'client_id',
-          'resource',
-          'redirect_uri',
-        ])
-        .execute()
-      await s
-        .createTable('portcullis_codes')
-        .addColumn('hash', 'text', (c) => c.primaryKey())
-        .addColumn('grant_id', 'text', (c) => c.notNull())
-        .addColumn('record', 'text', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint', (c) => c.notNull())
-        .addColumn('consumed_at', 'bigint')
-        .execute()
-      await s
-        .createTable('portcullis_grants')
-        .addColumn('id', 'text', (c) => c.primaryKey())
-        .addColumn('subject', 'text', (c) => c.notNull())
-        .addColumn('client_id', 'text', (c) => c.notNull())
-        .addColumn('resource', 'text', (c) => c.notNull())
-        .addColumn('scopes', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint')
-        .addColumn('revoked_at', 'bigint')
-        .addColumn('upstream', 'text')
-        .execute()
-      await s
-        .createTable('portcullis_access_tokens')
-        .addColumn('jti', 'text', (c) => c.primaryKey())
-        .addColumn('grant_id', 'text', (c) => c.notNull())
-        .addColumn('client_id', 'text', (c) => c.notNull())
-        .addColumn('subject', 'text', (c) => c.notNull())
-        .addColumn('resource', 'text', (c) => c.notNull())
-        .addColumn('scopes', 'text', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint', (c) => c.notNull())
-        .addColumn('revoked_at', 'bigint')
-        .execute()
-      await s
-        .createTable('portcullis_refresh_tokens')
-        .addColumn('hash', 'text', (c) => c.primaryKey())
-        .addColumn('grant_id', 'text', (c) => c.notNull())
-        .addColumn('client_id', 'text', (c) => c.notNull())
-        .addColumn('subject', 'text', (c) => c.notNull())
-        .addColumn('resource', 'text', (c) => c.notNull())
-        .addColumn('scopes', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint', (c) => c.notNull())
-        .addColumn('rotated_at', 'bigint')
-        .addColumn('revoked_at', 'bigint')
-        .addColumn('successor_hash', 'text')
-        .addColumn('successor_ciphertext', 'text')
-        .execute()
-      await s
-        .createTable('portcullis_signing_keys')
-        .addColumn('kid', 'text', (c) => c.primaryKey())
-        .addColumn('alg', 'text', (c) => c.notNull())
-        .addColumn('public_jwk', 'text', (c) => c.notNull())
-        .addColumn('private_jwk_ciphertext', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .addColumn('activates_at', 'bigint', (c) => c.notNull())
-        .addColumn('retires_at', 'bigint')
-        .addColumn('status', 'text', (c) => c.notNull())
-        .execute()
-      await s
-        .createTable('portcullis_rate_limits')
-        .addColumn('key', 'text', (c) => c.primaryKey())
-        .addColumn('count', 'integer', (c) => c.notNull())
-        .addColumn('reset_at', 'bigint', (c) => c.notNull())
-        .execute()
-      await s
-        .createTable('portcullis_audit')
-        .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
-          dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
-        )
-        .addColumn('type', 'text', (c) => c.notNull())
-        .addColumn('at', 'bigint', (c) => c.notNull())
-        .addColumn('subject', 'text')
-        .addColumn('client_id', 'text')
-        .addColumn('grant_id', 'text')
-        .addColumn('detail', 'text')
-        .execute()
-      await s
-        .createTable('portcullis_upstream_tokens')
-        .addColumn('grant_id', 'text', (c) => c.primaryKey())
-        .addColumn('ciphertext', 'text', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint')
-        .execute()
-      await s
-        .createTable('portcullis_used_jtis')
-        .addColumn('issuer', 'text', (c) => c.notNull())
-        .addColumn('jti', 'text', (c) => c.notNull())
-        .addColumn('expires_at', 'bigint', (c) => c.notNull())
-        .addPrimaryKeyConstraint('portcullis_used_jtis_pk', ['issuer', 'jti'])
-        .execute()
-
-      const index = (table: string, columns: string[]) =>
-        s
-          .createIndex(`${table}_${columns.join('_')}_idx`)
-          .on(table)
-          .columns(columns)
-          .execute()
-      await index('portcullis_clients', ['expires_at'])
-      await index('portcullis_transactions', ['expires_at'])
-      await index('portcullis_consents', ['expires_at'])
-      await index('portcullis_codes', ['expires_at'])
-      await index('portcullis_codes', ['grant_id'])
-      await index('portcullis_grants', ['subject'])
-      await index('portcullis_grants', ['client_id'])
-      await index('portcullis_grants', ['expires_at'])
-      await index('portcullis_access_tokens', ['grant_id'])
-      await index('portcullis_access_tokens', ['expires_at'])
-      await index('portcullis_refresh_tokens', ['grant_id'])
-      await index('portcullis_refresh_tokens', ['expires_at'])
-      await index('portcullis_rate_limits', ['reset_at'])
-      await index('portcullis_audit', ['at'])
-      await index('portcullis_used_jtis', ['expires_at'])
+      const specs: [string, AnyTableSpec][] = Object.entries(TABLE_SPECS)
+      for (const [table, spec] of specs) await createTable(db, dialect, table, spec)
+      for (const [table, spec] of specs) {
+        for (const columns of spec.indexes) {
+          await db.schema
+            .createIndex(`${table}_${columns.join('_')}_idx`)
+            .on(table)
+            .columns([...columns])
+            .execute()
+        }
+      }
     },
   }
 }

@@ -10,27 +10,28 @@
  * @module
  */
 
-import type { Kysely } from 'kysely'
+import type { DeleteResult, Kysely, SelectQueryBuilder } from 'kysely'
 import type { Keyring } from '../crypto.js'
-import { StorageError } from '../errors.js'
 import {
   DEFAULT_REFRESH_GRACE_MS,
-  decideRotation,
-  openSuccessor,
+  planRotation,
   type RotationCrypto,
-  refusal,
   sealSuccessor,
-  successorRecord,
+  settleRotation,
 } from '../refresh-rotation.js'
 import { openPrivateJwk, openUpstreamTokens, sealPrivateJwk, sealUpstreamTokens } from '../sealed-values.js'
 import type { ConsentKey, JsonObject, SigningKeyStatus, Store, StoreOptions } from '../types.js'
+import { deleteByKey, insertNew, selectByKey, upsert } from './keyed-queries.js'
 import { nodeRotationCrypto } from './node-crypto.js'
 import {
+  fromAccessToken,
   fromCode,
   fromRefreshToken,
   isLive,
   ms,
   optMs,
+  pendingCode,
+  presentedRow,
   toAccessToken,
   toClient,
   toCode,
@@ -55,10 +56,6 @@ export interface SqlStoreContext {
   rotationCrypto?: RotationCrypto
 }
 
-function conflict(kind: string): StorageError {
-  return new StorageError('ERR_STORAGE_CONFLICT', `${kind} exists already`)
-}
-
 function consentWhere(key: ConsentKey) {
   return {
     subject: key.subject,
@@ -66,6 +63,31 @@ function consentWhere(key: ConsentKey) {
     resource: key.resource,
     redirect_uri: key.redirect_uri ?? '',
   }
+}
+
+// The tables whose rows belong to a grant (column `grant_id`) and end (column `expires_at`).
+const GRANT_ROWS = [
+  'portcullis_codes',
+  'portcullis_access_tokens',
+  'portcullis_refresh_tokens',
+  'portcullis_upstream_tokens',
+] as const
+
+/** Deletes the rows of {@link GRANT_ROWS} that have ended or whose grant is among `ended`. */
+async function deleteGrantRows(
+  trx: Db,
+  ended: SelectQueryBuilder<Database, 'portcullis_grants', { id: string }>,
+  now: number,
+): Promise<DeleteResult[]> {
+  const results: DeleteResult[] = []
+  for (const table of GRANT_ROWS) {
+    const result = await trx
+      .deleteFrom(table)
+      .where((eb) => eb.or([eb('expires_at', '<=', now), eb('grant_id', 'in', ended)]))
+      .executeTakeFirst()
+    results.push(result)
+  }
+  return results
 }
 
 /** Builds a Store over a migrated database. */
@@ -91,23 +113,14 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
       .where('grant_id', '=', id)
       .where('revoked_at', 'is', null)
       .execute()
-    await trx
-      .updateTable('portcullis_access_tokens')
-      .set({ revoked_at: now })
-      .where('grant_id', '=', id)
-      .where('revoked_at', 'is', null)
-      .execute()
+    // Access tokens are judged against their grant when introspected; nothing to mark here.
     return true
   }
 
   return {
     clients: {
       async get(clientId, now) {
-        const row = await db
-          .selectFrom('portcullis_clients')
-          .selectAll()
-          .where('client_id', '=', clientId)
-          .executeTakeFirst()
+        const row = await selectByKey(db, 'portcullis_clients', 'client_id', clientId)
         return row !== undefined && isLive(row.expires_at, now) ? toClient(row) : undefined
       },
       async put(record) {
@@ -119,18 +132,10 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
           expires_at: record.expires_at ?? null,
           last_used_at: record.last_used_at ?? null,
         }
-        await db
-          .insertInto('portcullis_clients')
-          .values({ client_id: record.client_id, ...row })
-          .onConflict((oc) => oc.column('client_id').doUpdateSet(row))
-          .execute()
+        await upsert(db, 'portcullis_clients', { client_id: record.client_id }, row)
       },
-      async delete(clientId) {
-        const r = await db
-          .deleteFrom('portcullis_clients')
-          .where('client_id', '=', clientId)
-          .executeTakeFirst()
-        return r.numDeletedRows > 0n
+      delete(clientId) {
+        return deleteByKey(db, 'portcullis_clients', 'client_id', clientId)
       },
       async touch(clientId, now, expiresAt) {
         const r = await db
@@ -145,20 +150,11 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
 
     transactions: {
       async create(id, data, expiresAt) {
-        const row = await db
-          .insertInto('portcullis_transactions')
-          .values({ id, data: JSON.stringify(data), expires_at: expiresAt })
-          .onConflict((oc) => oc.doNothing())
-          .returning('id')
-          .executeTakeFirst()
-        if (row === undefined) throw conflict('transaction')
+        const row = { id, data: JSON.stringify(data), expires_at: expiresAt }
+        await insertNew(db, 'portcullis_transactions', row, 'id', 'transaction')
       },
       async get(id, now) {
-        const row = await db
-          .selectFrom('portcullis_transactions')
-          .select(['data', 'expires_at'])
-          .where('id', '=', id)
-          .executeTakeFirst()
+        const row = await selectByKey(db, 'portcullis_transactions', 'id', id)
         return row !== undefined && ms(row.expires_at) > now
           ? (JSON.parse(row.data) as JsonObject)
           : undefined
@@ -213,13 +209,7 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
           created_at: record.created_at,
           expires_at: record.expires_at ?? null,
         }
-        await db
-          .insertInto('portcullis_consents')
-          .values({ ...consentWhere(key), ...row })
-          .onConflict((oc) =>
-            oc.columns(['subject', 'client_id', 'resource', 'redirect_uri']).doUpdateSet(row),
-          )
-          .execute()
+        await upsert(db, 'portcullis_consents', consentWhere(key), row)
       },
       async delete(key) {
         const r = await db
@@ -232,13 +222,8 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
 
     codes: {
       async put(hash, record) {
-        const row = await db
-          .insertInto('portcullis_codes')
-          .values({ hash, ...fromCode(record), consumed_at: null })
-          .onConflict((oc) => oc.doNothing())
-          .returning('hash')
-          .executeTakeFirst()
-        if (row === undefined) throw conflict('authorization code')
+        const row = { hash, ...fromCode(record), consumed_at: null }
+        await insertNew(db, 'portcullis_codes', row, 'hash', 'authorization code')
       },
       async consume(hash, now) {
         // One statement: of N concurrent callers, exactly one sees `consumed_at IS NULL`.
@@ -251,126 +236,84 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
           .returningAll()
           .executeTakeFirst()
         if (won !== undefined) return { status: 'ok', record: toCode(won) }
-        const row = await db
-          .selectFrom('portcullis_codes')
-          .selectAll()
-          .where('hash', '=', hash)
-          .executeTakeFirst()
+        const row = await selectByKey(db, 'portcullis_codes', 'hash', hash)
         if (row === undefined) return { status: 'not_found' }
         if (row.consumed_at !== null) return { status: 'replayed', record: toCode(row) }
         return { status: 'expired' }
+      },
+      async peek(hash, now) {
+        const row = await selectByKey(db, 'portcullis_codes', 'hash', hash)
+        return pendingCode(row, now)
       },
     },
 
     grants: {
       async create(record) {
-        const row = await db
-          .insertInto('portcullis_grants')
-          .values({
-            id: record.id,
-            subject: record.subject,
-            client_id: record.client_id,
-            resource: record.resource,
-            scopes: JSON.stringify(record.scopes),
-            created_at: record.created_at,
-            expires_at: record.expires_at ?? null,
-            revoked_at: record.revoked_at ?? null,
-            upstream: record.upstream === undefined ? null : JSON.stringify(record.upstream),
-          })
-          .onConflict((oc) => oc.doNothing())
-          .returning('id')
-          .executeTakeFirst()
-        if (row === undefined) throw conflict('grant')
+        const row = {
+          id: record.id,
+          subject: record.subject,
+          client_id: record.client_id,
+          resource: record.resource,
+          scopes: JSON.stringify(record.scopes),
+          created_at: record.created_at,
+          expires_at: record.expires_at ?? null,
+          revoked_at: record.revoked_at ?? null,
+          upstream: record.upstream === undefined ? null : JSON.stringify(record.upstream),
+        }
+        await insertNew(db, 'portcullis_grants', row, 'id', 'grant')
       },
       async get(id, now) {
-        const row = await db
-          .selectFrom('portcullis_grants')
-          .selectAll()
-          .where('id', '=', id)
-          .executeTakeFirst()
+        const row = await selectByKey(db, 'portcullis_grants', 'id', id)
         return row !== undefined && isLive(row.expires_at, now) ? toGrant(row) : undefined
       },
       async revoke(id, now) {
         return db.transaction().execute((trx) => revokeGrantIn(trx, id, now))
       },
       async list(filter) {
-        const rows = await db
-          .selectFrom('portcullis_grants')
-          .selectAll()
-          .$if(filter.subject !== undefined, (q) => q.where('subject', '=', filter.subject!))
-          .$if(filter.client_id !== undefined, (q) => q.where('client_id', '=', filter.client_id!))
-          .orderBy('created_at')
-          .orderBy('id')
-          .execute()
-        return rows.map(toGrant)
+        let query = db.selectFrom('portcullis_grants').selectAll().orderBy('created_at').orderBy('id')
+        if (filter.subject !== undefined) query = query.where('subject', '=', filter.subject)
+        if (filter.client_id !== undefined) query = query.where('client_id', '=', filter.client_id)
+        return (await query.execute()).map(toGrant)
       },
     },
 
     accessTokens: {
-      async put(record) {
-        const row = {
-          grant_id: record.grant_id,
-          client_id: record.client_id,
-          subject: record.subject,
-          resource: record.resource,
-          scopes: JSON.stringify(record.scopes),
-          expires_at: record.expires_at,
-          revoked_at: record.revoked_at ?? null,
-        }
-        await db
+      async revoke(record, now) {
+        if (record.expires_at <= now) return false
+        const row = await db
           .insertInto('portcullis_access_tokens')
-          .values({ jti: record.jti, ...row })
-          .onConflict((oc) => oc.column('jti').doUpdateSet(row))
-          .execute()
+          .values(fromAccessToken(record, now))
+          // A row without `revoked_at` is an issuance record from an earlier schema version.
+          .onConflict((oc) =>
+            oc
+              .column('jti')
+              .doUpdateSet({ revoked_at: now })
+              .where('portcullis_access_tokens.revoked_at', 'is', null),
+          )
+          .returning('jti')
+          .executeTakeFirst()
+        return row !== undefined
       },
       async get(jti, now) {
-        const row = await db
-          .selectFrom('portcullis_access_tokens')
-          .selectAll()
-          .where('jti', '=', jti)
-          .executeTakeFirst()
+        const row = await selectByKey(db, 'portcullis_access_tokens', 'jti', jti)
         return row !== undefined && ms(row.expires_at) > now ? toAccessToken(row) : undefined
-      },
-      async revoke(jti, now) {
-        const r = await db
-          .updateTable('portcullis_access_tokens')
-          .set({ revoked_at: now })
-          .where('jti', '=', jti)
-          .where('revoked_at', 'is', null)
-          .where('expires_at', '>', now)
-          .executeTakeFirst()
-        return r.numUpdatedRows > 0n
       },
     },
 
     refreshTokens: {
       async issue(hash, record) {
-        const row = await db
-          .insertInto('portcullis_refresh_tokens')
-          .values({ ...fromRefreshToken(hash, record), successor_hash: null, successor_ciphertext: null })
-          .onConflict((oc) => oc.doNothing())
-          .returning('hash')
-          .executeTakeFirst()
-        if (row === undefined) throw conflict('refresh token')
+        const row = { ...fromRefreshToken(hash, record), successor_hash: null, successor_ciphertext: null }
+        await insertNew(db, 'portcullis_refresh_tokens', row, 'hash', 'refresh token')
       },
       async get(hash, now) {
-        const row = await db
-          .selectFrom('portcullis_refresh_tokens')
-          .selectAll()
-          .where('hash', '=', hash)
-          .executeTakeFirst()
+        const row = await selectByKey(db, 'portcullis_refresh_tokens', 'hash', hash)
         return row !== undefined && ms(row.expires_at) > now ? toRefreshToken(row) : undefined
       },
       async rotate(input) {
         const sealed = await sealSuccessor(input, rotationCrypto)
         const graceMs = input.graceMs ?? defaultGraceMs
-        const outcome = await db.transaction().execute(async (trx) => {
-          const selectToken = (hash: string) =>
-            trx
-              .selectFrom('portcullis_refresh_tokens')
-              .selectAll()
-              .where('hash', '=', hash)
-              .executeTakeFirst()
+        const plan = await db.transaction().execute(async (trx) => {
+          const selectToken = (hash: string) => selectByKey(trx, 'portcullis_refresh_tokens', 'hash', hash)
           const first = await selectToken(input.presentedHash)
           if (first === undefined) return { status: 'invalid' } as const
           // Lock the family: rotations and revocations of one grant run one at a time.
@@ -382,64 +325,30 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
             .executeTakeFirst()
           const row = postgres ? await selectToken(input.presentedHash) : first
           const next = row?.successor_hash == null ? undefined : await selectToken(row.successor_hash)
-          const presented = row === undefined ? undefined : toRefreshToken(row)
-          const decision = decideRotation(
-            presented,
+          const plan = planRotation(
+            row === undefined ? undefined : presentedRow(row),
             grantRow === undefined ? undefined : toGrant(grantRow),
             next === undefined ? undefined : toRefreshToken(next),
             input,
             graceMs,
           )
-          if (decision === 'invalid' || presented === undefined || row === undefined) {
-            return { status: 'invalid' } as const
-          }
-          const refused = refusal(decision)
-          if (refused !== undefined) return refused
-          if (decision === 'reuse') {
-            await revokeGrantIn(trx, presented.grant_id, input.now)
-            return { status: 'reuse_detected', grant_id: presented.grant_id } as const
-          }
-          if (decision === 'grace') {
-            return {
-              status: 'grace',
-              hash: row.successor_hash!,
-              sealed: row.successor_ciphertext!,
-              record: toRefreshToken(next!),
-            } as const
-          }
-          const record = successorRecord(presented, input)
-          await trx
-            .updateTable('portcullis_refresh_tokens')
-            .set({
-              rotated_at: input.now,
-              successor_hash: input.successor.hash,
-              successor_ciphertext: sealed,
-            })
-            .where('hash', '=', input.presentedHash)
-            .execute()
-          const inserted = await trx
-            .insertInto('portcullis_refresh_tokens')
-            .values({
-              ...fromRefreshToken(input.successor.hash, record),
+          if (plan.status === 'reuse_detected') await revokeGrantIn(trx, plan.grant_id, input.now)
+          if (plan.status === 'rotated') {
+            await trx
+              .updateTable('portcullis_refresh_tokens')
+              .set({ rotated_at: input.now, successor_hash: plan.hash, successor_ciphertext: sealed })
+              .where('hash', '=', input.presentedHash)
+              .execute()
+            const successor = {
+              ...fromRefreshToken(plan.hash, plan.record),
               successor_hash: null,
               successor_ciphertext: null,
-            })
-            .onConflict((oc) => oc.doNothing())
-            .returning('hash')
-            .executeTakeFirst()
-          if (inserted === undefined) throw conflict('refresh token')
-          return { status: 'rotated', hash: input.successor.hash, record } as const
-        })
-        switch (outcome.status) {
-          case 'rotated':
-            return { ...outcome, token: input.successor.token }
-          case 'grace': {
-            const { sealed: successorCiphertext, ...rest } = outcome
-            return { ...rest, token: await openSuccessor(input, successorCiphertext, rotationCrypto) }
+            }
+            await insertNew(trx, 'portcullis_refresh_tokens', successor, 'hash', 'refresh token')
           }
-          default:
-            return outcome
-        }
+          return plan
+        })
+        return settleRotation(plan, input, rotationCrypto)
       },
     },
 
@@ -474,11 +383,7 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
           retires_at: record.retires_at ?? null,
           status: record.status,
         }
-        await db
-          .insertInto('portcullis_signing_keys')
-          .values({ kid: record.kid, ...row })
-          .onConflict((oc) => oc.column('kid').doUpdateSet(row))
-          .execute()
+        await upsert(db, 'portcullis_signing_keys', { kid: record.kid }, row)
       },
       async update(kid, patch) {
         const set = {
@@ -493,9 +398,8 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
           .executeTakeFirst()
         return r.numUpdatedRows > 0n
       },
-      async delete(kid) {
-        const r = await db.deleteFrom('portcullis_signing_keys').where('kid', '=', kid).executeTakeFirst()
-        return r.numDeletedRows > 0n
+      delete(kid) {
+        return deleteByKey(db, 'portcullis_signing_keys', 'kid', kid)
       },
     },
 
@@ -542,15 +446,10 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
           .execute()
       },
       async list(filter) {
-        const rows = await db
-          .selectFrom('portcullis_audit')
-          .selectAll()
-          .$if(filter.since !== undefined, (q) => q.where('at', '>=', filter.since!))
-          .$if(filter.type !== undefined, (q) => q.where('type', '=', filter.type!))
-          .orderBy('at')
-          .orderBy('seq')
-          .limit(filter.limit ?? 100)
-          .execute()
+        let query = db.selectFrom('portcullis_audit').selectAll().orderBy('at').orderBy('seq')
+        if (filter.since !== undefined) query = query.where('at', '>=', filter.since)
+        if (filter.type !== undefined) query = query.where('type', '=', filter.type)
+        const rows = await query.limit(filter.limit ?? 100).execute()
         return rows.map((row) => ({
           seq: Number(row.seq),
           type: row.type,
@@ -569,27 +468,15 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
           ciphertext: await sealUpstreamTokens(keys, grantId, tokens),
           expires_at: expiresAt ?? null,
         }
-        await db
-          .insertInto('portcullis_upstream_tokens')
-          .values({ grant_id: grantId, ...row })
-          .onConflict((oc) => oc.column('grant_id').doUpdateSet(row))
-          .execute()
+        await upsert(db, 'portcullis_upstream_tokens', { grant_id: grantId }, row)
       },
       async get(grantId, now) {
-        const row = await db
-          .selectFrom('portcullis_upstream_tokens')
-          .select(['ciphertext', 'expires_at'])
-          .where('grant_id', '=', grantId)
-          .executeTakeFirst()
+        const row = await selectByKey(db, 'portcullis_upstream_tokens', 'grant_id', grantId)
         if (row === undefined || !isLive(row.expires_at, now)) return undefined
         return openUpstreamTokens(keys, grantId, row.ciphertext)
       },
-      async delete(grantId) {
-        const r = await db
-          .deleteFrom('portcullis_upstream_tokens')
-          .where('grant_id', '=', grantId)
-          .executeTakeFirst()
-        return r.numDeletedRows > 0n
+      delete(grantId) {
+        return deleteByKey(db, 'portcullis_upstream_tokens', 'grant_id', grantId)
       },
     },
 
@@ -614,22 +501,8 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
     async sweep(now) {
       const ended = db.selectFrom('portcullis_grants').select('id').where('expires_at', '<=', now)
       const counts = await db.transaction().execute(async (trx) => [
-        await trx
-          .deleteFrom('portcullis_codes')
-          .where((eb) => eb.or([eb('expires_at', '<=', now), eb('grant_id', 'in', ended)]))
-          .executeTakeFirst(),
-        await trx
-          .deleteFrom('portcullis_access_tokens')
-          .where((eb) => eb.or([eb('expires_at', '<=', now), eb('grant_id', 'in', ended)]))
-          .executeTakeFirst(),
-        await trx
-          .deleteFrom('portcullis_refresh_tokens')
-          .where((eb) => eb.or([eb('expires_at', '<=', now), eb('grant_id', 'in', ended)]))
-          .executeTakeFirst(),
-        await trx
-          .deleteFrom('portcullis_upstream_tokens')
-          .where((eb) => eb.or([eb('expires_at', '<=', now), eb('grant_id', 'in', ended)]))
-          .executeTakeFirst(),
+        // Before the grants: `ended` must still find them.
+        ...(await deleteGrantRows(trx, ended, now)),
         await trx.deleteFrom('portcullis_grants').where('expires_at', '<=', now).executeTakeFirst(),
         await trx.deleteFrom('portcullis_clients').where('expires_at', '<=', now).executeTakeFirst(),
         await trx.deleteFrom('portcullis_transactions').where('expires_at', '<=', now).executeTakeFirst(),

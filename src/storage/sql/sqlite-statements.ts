@@ -10,35 +10,22 @@
  * @module
  */
 
-import { StorageError } from '../errors.js'
-import {
-  DEFAULT_REFRESH_GRACE_MS,
-  decideRotation,
-  openSuccessor,
-  type RotationCrypto,
-  refusal,
-  sealSuccessor,
-  successorRecord,
-} from '../refresh-rotation.js'
+import * as rotation from '../refresh-rotation.js'
 import type { RefreshRotation, Store, StoreOptions } from '../types.js'
+import { conflict } from './keyed-queries.js'
 import { nodeRotationCrypto } from './node-crypto.js'
 import {
   fromRefreshToken,
   isLive,
   ms,
-  toAccessToken,
+  pendingCode,
+  presentedRow,
   toClient,
   toCode,
   toGrant,
   toRefreshToken,
 } from './rows.js'
-import type {
-  AccessTokensTable,
-  ClientsTable,
-  CodesTable,
-  GrantsTable,
-  RefreshTokensTable,
-} from './schema.js'
+import type { ClientsTable, CodesTable, GrantsTable, RefreshTokensTable } from './schema.js'
 import type { SqliteConnectionGate } from './sqlite-driver.js'
 
 const SQL = {
@@ -53,13 +40,6 @@ const SQL = {
   consumeCode: `update portcullis_codes set consumed_at = ?
     where hash = ? and consumed_at is null and expires_at > ? returning *`,
   selectCode: 'select * from portcullis_codes where hash = ?',
-  upsertAccessToken: `insert into portcullis_access_tokens
-    (jti, grant_id, client_id, subject, resource, scopes, expires_at, revoked_at)
-    values (?, ?, ?, ?, ?, ?, ?, ?)
-    on conflict (jti) do update set grant_id = excluded.grant_id, client_id = excluded.client_id,
-      subject = excluded.subject, resource = excluded.resource, scopes = excluded.scopes,
-      expires_at = excluded.expires_at, revoked_at = excluded.revoked_at`,
-  selectAccessToken: 'select * from portcullis_access_tokens where jti = ?',
   insertRefreshToken: `insert into portcullis_refresh_tokens
     (hash, grant_id, client_id, subject, resource, scopes, created_at, expires_at, rotated_at,
      revoked_at, successor_hash, successor_ciphertext)
@@ -72,8 +52,6 @@ const SQL = {
   revokeGrant: 'update portcullis_grants set revoked_at = ? where id = ? and revoked_at is null returning id',
   revokeGrantRefreshTokens:
     'update portcullis_refresh_tokens set revoked_at = ? where grant_id = ? and revoked_at is null',
-  revokeGrantAccessTokens:
-    'update portcullis_access_tokens set revoked_at = ? where grant_id = ? and revoked_at is null',
   // A new window starts when the stored one has ended, else the count goes up (SET expressions
   // all read the row as it was).
   hitRateLimit: `insert into portcullis_rate_limits (key, count, reset_at) values (?, 1, ?)
@@ -86,10 +64,6 @@ const SQL = {
 // Writes that change at most one row in one statement: no savepoint needed.
 const ONE = { singleStatement: true } as const
 
-function conflict(kind: string): StorageError {
-  return new StorageError('ERR_STORAGE_CONFLICT', `${kind} exists already`)
-}
-
 /**
  * The store with its hot operations replaced by the statements above. `store` is the Kysely store
  * over the same connection.
@@ -97,9 +71,9 @@ function conflict(kind: string): StorageError {
 export function withSqliteStatements(
   store: Store,
   gate: SqliteConnectionGate,
-  options: Pick<StoreOptions, 'refreshGraceMs'> & { rotationCrypto?: RotationCrypto },
+  options: Pick<StoreOptions, 'refreshGraceMs'> & { rotationCrypto?: rotation.RotationCrypto },
 ): Store {
-  const defaultGraceMs = options.refreshGraceMs ?? DEFAULT_REFRESH_GRACE_MS
+  const defaultGraceMs = options.refreshGraceMs ?? rotation.DEFAULT_REFRESH_GRACE_MS
   const rotationCrypto = options.rotationCrypto ?? nodeRotationCrypto
   const get = <R>(sql: string, ...params: unknown[]) => gate.prepare(sql).get(...params) as R | undefined
   const run = (sql: string, ...params: unknown[]) => gate.prepare(sql).run(...params)
@@ -107,7 +81,6 @@ export function withSqliteStatements(
   function revokeGrantNow(id: string, now: number): boolean {
     if (get(SQL.revokeGrant, now, id) === undefined) return false
     run(SQL.revokeGrantRefreshTokens, now, id)
-    run(SQL.revokeGrantAccessTokens, now, id)
     return true
   }
 
@@ -149,30 +122,8 @@ export function withSqliteStatements(
           return { status: 'expired' } as const
         }, ONE)
       },
-    },
-
-    accessTokens: {
-      ...store.accessTokens,
-      async put(record) {
-        await gate.write(
-          () =>
-            run(
-              SQL.upsertAccessToken,
-              record.jti,
-              record.grant_id,
-              record.client_id,
-              record.subject,
-              record.resource,
-              JSON.stringify(record.scopes),
-              record.expires_at,
-              record.revoked_at ?? null,
-            ),
-          ONE,
-        )
-      },
-      async get(jti, now) {
-        const row = await gate.read(() => get<AccessTokensTable>(SQL.selectAccessToken, jti))
-        return row !== undefined && ms(row.expires_at) > now ? toAccessToken(row) : undefined
+      async peek(hash, now) {
+        return pendingCode(await gate.read(() => get<CodesTable>(SQL.selectCode, hash)), now)
       },
     },
 
@@ -204,9 +155,9 @@ export function withSqliteStatements(
         return row !== undefined && ms(row.expires_at) > now ? toRefreshToken(row) : undefined
       },
       async rotate(input): Promise<RefreshRotation> {
-        const sealed = await sealSuccessor(input, rotationCrypto)
+        const sealed = await rotation.sealSuccessor(input, rotationCrypto)
         const graceMs = input.graceMs ?? defaultGraceMs
-        const outcome = await gate.write(() => {
+        const plan = await gate.write(() => {
           const row = get<RefreshTokensTable>(SQL.selectRefreshToken, input.presentedHash)
           if (row === undefined) return { status: 'invalid' } as const
           const grantRow = get<GrantsTable>(SQL.selectGrant, row.grant_id)
@@ -214,59 +165,36 @@ export function withSqliteStatements(
             row.successor_hash === null
               ? undefined
               : get<RefreshTokensTable>(SQL.selectRefreshToken, row.successor_hash)
-          const presented = toRefreshToken(row)
-          const decision = decideRotation(
-            presented,
+          const plan = rotation.planRotation(
+            presentedRow(row),
             grantRow === undefined ? undefined : toGrant(grantRow),
             next === undefined ? undefined : toRefreshToken(next),
             input,
             graceMs,
           )
-          if (decision === 'invalid') return { status: 'invalid' } as const
-          const refused = refusal(decision)
-          if (refused !== undefined) return refused
-          if (decision === 'reuse') {
-            revokeGrantNow(presented.grant_id, input.now)
-            return { status: 'reuse_detected', grant_id: presented.grant_id } as const
+          if (plan.status === 'reuse_detected') revokeGrantNow(plan.grant_id, input.now)
+          if (plan.status === 'rotated') {
+            run(SQL.markRotated, input.now, plan.hash, sealed, input.presentedHash)
+            const successor = fromRefreshToken(plan.hash, plan.record)
+            const inserted = get(
+              SQL.insertRefreshToken,
+              successor.hash,
+              successor.grant_id,
+              successor.client_id,
+              successor.subject,
+              successor.resource,
+              successor.scopes,
+              successor.created_at,
+              successor.expires_at,
+              successor.rotated_at,
+              successor.revoked_at,
+            )
+            // Thrown inside the write: its savepoint undoes the update above.
+            if (inserted === undefined) throw conflict('refresh token')
           }
-          if (decision === 'grace') {
-            return {
-              status: 'grace',
-              hash: row.successor_hash!,
-              sealed: row.successor_ciphertext!,
-              record: toRefreshToken(next!),
-            } as const
-          }
-          const record = successorRecord(presented, input)
-          run(SQL.markRotated, input.now, input.successor.hash, sealed, input.presentedHash)
-          const successor = fromRefreshToken(input.successor.hash, record)
-          const inserted = get(
-            SQL.insertRefreshToken,
-            successor.hash,
-            successor.grant_id,
-            successor.client_id,
-            successor.subject,
-            successor.resource,
-            successor.scopes,
-            successor.created_at,
-            successor.expires_at,
-            successor.rotated_at,
-            successor.revoked_at,
-          )
-          // Thrown inside the write: its savepoint undoes the update above.
-          if (inserted === undefined) throw conflict('refresh token')
-          return { status: 'rotated', hash: input.successor.hash, record } as const
+          return plan
         })
-        switch (outcome.status) {
-          case 'rotated':
-            return { ...outcome, token: input.successor.token }
-          case 'grace': {
-            const { sealed: successorCiphertext, ...rest } = outcome
-            return { ...rest, token: await openSuccessor(input, successorCiphertext, rotationCrypto) }
-          }
-          default:
-            return outcome
-        }
+        return rotation.settleRotation(plan, input, rotationCrypto)
       },
     },
 
