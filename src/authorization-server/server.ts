@@ -37,6 +37,7 @@ import {
   resolveLifetimes,
   resolveRegistration,
   resolveResources,
+  validateCookieSecret,
   validateIssuer,
   validateLogin,
 } from './options.js'
@@ -130,12 +131,7 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
   }
   const resources = resolveResources(options.resources)
   const login = validateLogin(options.login)
-  if (typeof options.cookieSecret !== 'string' || options.cookieSecret.length < 32) {
-    throw new AuthorizationServerError(
-      'ERR_INVALID_OPTIONS',
-      'cookieSecret of at least 32 characters is required',
-    )
-  }
+  validateCookieSecret(options.cookieSecret)
   const lifetimes = resolveLifetimes(options.lifetimes)
   const registration = resolveRegistration(options.registration)
   const now = options.clock ?? Date.now
@@ -216,12 +212,20 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     allowHeaders: ['authorization', 'content-type'],
     maxAge: 600,
   })
+  // MCP clients send `MCP-Protocol-Version` on discovery requests (MCP transports, Protocol
+  // Version Header), so a browser preflights the metadata GET for it.
+  const metadataCors = cors({
+    origin: '*',
+    allowMethods: ['GET', 'OPTIONS'],
+    allowHeaders: ['mcp-protocol-version'],
+    maxAge: 600,
+  })
   // The POST endpoints answer `no-store`, so no cache can hand a header-less answer to a browser:
   // requests without `Origin` (not from a browser) skip the CORS headers and their cost.
   const postApi: MiddlewareHandler = (c, next) =>
     c.req.raw.headers.get('origin') === null && c.req.method === 'POST' ? next() : api(c, next)
   for (const path of new Set(metadataPaths(issuer))) {
-    app.use(path, api)
+    app.use(path, metadataCors)
     app.get(path, () => handleMetadata(ctx))
   }
   app.use(paths.jwks, api)

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, decodeProtectedHeader, generateKeyPair, jwtVerify, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { createAuthorizationServer } from '../../src/authorization-server/index.js'
+import { createAuthorizationServer, rotateSigningKeys } from '../../src/authorization-server/index.js'
 import { memoryStoreSnapshot } from '../../src/storage/memory.js'
 import {
   COOKIE_SECRET,
@@ -68,6 +68,30 @@ describe('signing keys', () => {
     expect((await jwks(as)).keys.map((k) => k.kid)).toContain(oldKid)
     clock.advance(3_600_000 + 61_000)
     expect((await jwks(as)).keys.map((k) => k.kid)).toEqual([kid])
+  })
+
+  it('rotateSigningKeys works on the store alone: a running server publishes the key, then signs with it', async () => {
+    const { as, store, clock } = await createTestServer({ keyCacheMs: 1 })
+    await as.ready()
+    const [old] = (await jwks(as)).keys
+    const { kid, activates_at } = await rotateSigningKeys(store, {
+      activateAfterMs: 600_000,
+      accessTokenLifetime: 120,
+      now: clock.now,
+    })
+    expect(activates_at).toBe(clock.now + 600_000)
+    clock.advance(2)
+    expect((await jwks(as)).keys.map((k) => k.kid).sort()).toEqual([old!.kid, kid].sort())
+    const retired = (await store.signingKeys.list()).find((k) => k.kid === old!.kid)!
+    // Published until the last token the old key can sign has expired, plus a minute.
+    expect(retired.retires_at).toBe(activates_at + 120_000 + 60_000)
+    clock.now = activates_at + 1
+    const id = await registerPublicClient(as)
+    const { access_token } = await obtainTokens(as, id)
+    expect(decodeProtectedHeader(access_token).kid).toBe(kid)
+    await expect(rotateSigningKeys(store, { accessTokenLifetime: 0 })).rejects.toMatchObject({
+      code: 'ERR_INVALID_OPTIONS',
+    })
   })
 
   it('retireCurrent stops publishing the old key at once', async () => {

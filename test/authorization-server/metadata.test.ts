@@ -97,4 +97,27 @@ describe('authorization server metadata', () => {
     expect(r.status).toBe(204)
     expect(r.headers.get('access-control-allow-origin')).toBe('*')
   })
+
+  it('answers the CORS preflight of a metadata GET that carries MCP-Protocol-Version', async () => {
+    const { as } = await createTestServer()
+    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+      const r = await as.fetch(
+        new Request(`${ISSUER}${path}`, {
+          method: 'OPTIONS',
+          headers: {
+            origin: 'https://app.example',
+            'access-control-request-method': 'GET',
+            'access-control-request-headers': 'mcp-protocol-version',
+          },
+        }),
+      )
+      expect(r.status).toBe(204)
+      expect(r.headers.get('access-control-allow-origin')).toBe('*')
+      const allowed = (r.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/\s*,\s*/)
+      expect(allowed).toContain('mcp-protocol-version')
+      // The documents are public and read without credentials: no Authorization to allow.
+      expect(allowed).not.toContain('authorization')
+      expect(r.headers.get('access-control-allow-methods')).toContain('GET')
+    }
+  })
 })

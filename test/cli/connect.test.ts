@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { completeLogin } from './support/form-browser.js'
 import { type CliProcess, runCli, startCli } from './support/run-cli.js'
+import { runWithLogin } from './support/with-login.js'
 
 let root: string
 let serve: CliProcess
@@ -26,23 +26,8 @@ afterAll(async () => {
 })
 
 /** Runs a client command; when it prints a login URL, logs in there as the demo user. */
-async function withLogin(
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string; logins: number }> {
-  const child = startCli([...args, ...clientFlags])
-  let logins = 0
-  const driven = new Set<string>()
-  const drive = setInterval(() => {
-    for (const [, url] of child.stderr().matchAll(/Open this URL in a browser to log in:\n(\S+)\n/g)) {
-      if (driven.has(url!)) continue
-      driven.add(url!)
-      logins++
-      void completeLogin(url!, username, password)
-    }
-  }, 100)
-  const code = await child.exited()
-  clearInterval(drive)
-  return { code, stdout: child.stdout(), stderr: child.stderr(), logins }
+function withLogin(args: string[]) {
+  return runWithLogin([...args, ...clientFlags], { username, password })
 }
 
 describe('serve, then connect as a newcomer would', { timeout: 120_000 }, () => {
@@ -69,6 +54,57 @@ describe('serve, then connect as a newcomer would', { timeout: 120_000 }, () => 
     expect(result.logins).toBe(1)
     expect(result.stdout.trim()).toBe('Saved note 1.')
     expect(result.stderr).toContain('More scope needed: ')
+  })
+
+  it('--client-metadata-url: the login names that URL as client_id and registers nothing', async () => {
+    const cimd = 'https://client.example/portcullis/client.json'
+    const child = startCli([
+      'connect',
+      mcp,
+      '--no-browser',
+      '--no-keychain',
+      '--credentials-dir',
+      join(root, 'cimd-credentials'),
+      '--client-metadata-url',
+      cimd,
+    ])
+    try {
+      // The login URL is not opened: the authorization server would then fetch the document from
+      // client.example, and nothing here may leave loopback.
+      const [, printed] = await child.waitFor(
+        /Open this URL in a browser to log in:\n(\S+)\n/,
+        40_000,
+        'stderr',
+      )
+      const authorization = new URL(printed!)
+      expect(authorization.origin).toBe(new URL(mcp).origin)
+      expect(authorization.searchParams.get('client_id')).toBe(cimd)
+      expect(child.stderr()).toContain('Discovery: authorization server metadata')
+      expect(child.stderr()).not.toContain('Registration with')
+    } finally {
+      await child.stop()
+    }
+  })
+
+  it('refuses a --client-metadata-url that is not an https URL with a path, before contacting anyone', async () => {
+    const cases: Array<[string, string]> = [
+      ['connect', 'http://client.example/client.json'],
+      ['token', 'https://client.example/'],
+      ['bridge', 'client.json'],
+    ]
+    for (const [command, url] of cases) {
+      const result = await runCli([
+        command,
+        'http://127.0.0.1:9/mcp',
+        '--client-metadata-url',
+        url,
+        ...clientFlags,
+      ])
+      expect(result.code, `${command} ${url}`).toBe(2)
+      expect(result.stdout).toBe('')
+      expect(result.stderr).toContain(`error: --client-metadata-url must be an https URL with a path`)
+      expect(result.stderr).toContain('fix: Pass the https URL where the client')
+    }
   })
 
   it('token prints a usable access token; logout revokes it; token --no-login then fails with the fix', async () => {

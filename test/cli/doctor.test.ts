@@ -1,8 +1,12 @@
 import { spawn } from 'node:child_process'
-import { afterEach, describe, expect, it } from 'vitest'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { DoctorReport, Finding } from '../../src/cli/doctor/finding.js'
 import { type Breakage, type FakeDeployment, startFakeDeployment } from './support/fake-deployment.js'
-import { REPO_ROOT, runCli } from './support/run-cli.js'
+import { type CliProcess, REPO_ROOT, runCli, startCli } from './support/run-cli.js'
+import { runWithLogin } from './support/with-login.js'
 
 let deployment: FakeDeployment | undefined
 
@@ -117,7 +121,10 @@ describe('portcullis doctor usage', { timeout: 120_000 }, () => {
     expect(code).toBe(0)
     expect(stdout).toContain('Usage: portcullis doctor [options] <mcp-url>')
     expect(stdout).toContain('--allow-http-loopback')
+    expect(stdout).toContain('--login')
+    expect(stdout).toContain('--client-metadata-url <url>')
     expect(stdout).toContain('$ portcullis doctor https://mcp.example.com/mcp')
+    expect(stdout).toContain('$ portcullis doctor http://127.0.0.1:8787/mcp --login')
   })
 
   it('with --no-allow-http-loopback does not contact a loopback server', async () => {
@@ -140,6 +147,100 @@ describe('portcullis doctor usage', { timeout: 120_000 }, () => {
       (c) => c !== '\n' && (c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
     )
     expect(controls).toEqual([])
+  })
+})
+
+describe('portcullis doctor --login against portcullis serve', { timeout: 180_000 }, () => {
+  let root: string
+  let serve: CliProcess
+  let mcp: string
+  let account: { username: string; password: string }
+  let credentialsDir: string
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'portcullis-doctor-login-'))
+    serve = startCli(['serve', '--port', '0', '--data-dir', join(root, 'data')])
+    const [, url, username, password] = await serve.waitFor(
+      /^mcp: (\S+)\nusername: (\S+)\npassword: (\S+)\n/m,
+    )
+    mcp = url!
+    account = { username: username!, password: password! }
+    credentialsDir = join(root, 'credentials')
+  }, 120_000)
+
+  afterAll(async () => {
+    await serve?.stop()
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  /** doctor --login, the login URL printed (not opened) and completed as the demo user. */
+  function doctorLogin(extra: string[], decision: 'approve' | 'deny' = 'approve') {
+    return runWithLogin(['doctor', mcp, '--login', '--no-browser', ...extra], account, {
+      decision,
+      env: { PORTCULLIS_CREDENTIALS_DIR: credentialsDir },
+    })
+  }
+
+  it('passes every check, the login ones too, and --json carries them; nothing is stored', async () => {
+    const result = await doctorLogin(['--json'])
+    expect(result.code).toBe(0)
+    expect(result.logins).toBe(1)
+    const report = JSON.parse(result.stdout) as DoctorReport
+    expect(failing(report)).toEqual([])
+    // The metadata's CORS preflight allows MCP-Protocol-Version: plain http is the only warning.
+    expect(report.findings.filter((f) => f.status === 'warn').map((f) => f.id)).toEqual(['https'])
+    expect(report.findings.slice(-4).map((f) => [f.id, f.status])).toEqual([
+      ['login.flow', 'pass'],
+      ['login.initialize', 'pass'],
+      ['login.tools-list', 'pass'],
+      ['login.audience', 'pass'],
+    ])
+    const flow = byId(report, 'login.flow')[0]!
+    expect(flow.message).toContain('Dynamic Client Registration')
+    expect(flow.message).toContain('scope notes:read')
+    expect(flow.message).toContain('state and iss (RFC 9207) were checked')
+    expect(byId(report, 'login.initialize')[0]!.message).toContain('the server answered as')
+    expect(byId(report, 'login.tools-list')[0]!.message).toMatch(/^4 tools: /)
+    expect(byId(report, 'login.audience')[0]!.message).toContain(`aud is ${mcp}`)
+    for (const id of ['login.flow', 'login.audience'])
+      expect(byId(report, id)[0]!.spec.length).toBeGreaterThan(0)
+    // The credentials lived in memory: no credential directory, and no token printed.
+    expect(existsSync(credentialsDir)).toBe(false)
+    expect(result.stdout).not.toMatch(/eyJ[\w-]+\.eyJ/)
+    expect(result.stderr).not.toMatch(/eyJ[\w-]+\.eyJ/)
+  })
+
+  it('prints the login checks as text', async () => {
+    const result = await doctorLogin([])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('✔ pass  A user can log in (authorization code flow with PKCE)')
+    expect(result.stdout).toContain('✔ pass  An MCP tools/list with the token is accepted')
+    expect(result.stdout).toContain('✔ pass  The token is issued for this MCP server (audience)')
+    expect(result.stdout).toMatch(/\d+ passed, 1 warning, 0 failed\n$/)
+  })
+
+  it('a declined consent fails the login check, skips the rest, and exits with 1', async () => {
+    const result = await doctorLogin(['--json'], 'deny')
+    expect(result.code).toBe(1)
+    const report = JSON.parse(result.stdout) as DoctorReport
+    expect(failing(report)).toEqual(['login.flow'])
+    const flow = byId(report, 'login.flow')[0]!
+    expect(flow.message).toContain('ERR_AUTHORIZATION_DENIED')
+    expect(flow.fix).toContain('approve')
+    expect(statusOf(report, 'login.initialize')).toEqual(['skip'])
+    expect(statusOf(report, 'login.tools-list')).toEqual(['skip'])
+    expect(statusOf(report, 'login.audience')).toEqual(['skip'])
+  })
+
+  it('refuses --no-browser or --client-metadata-url without --login, and a bad --client-metadata-url', async () => {
+    const without = await runCli(['doctor', mcp, '--no-browser'])
+    expect(without.code).toBe(2)
+    expect(without.stderr).toContain('fix: Add --login')
+    const bad = await runCli(['doctor', mcp, '--login', '--client-metadata-url', 'https://app.example.com'])
+    expect(bad.code).toBe(2)
+    expect(bad.stdout).toBe('')
+    expect(bad.stderr).toContain('--client-metadata-url must be an https URL with a path')
+    expect(bad.stderr).toContain('fix: Pass the https URL where the client')
   })
 })
 

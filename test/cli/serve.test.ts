@@ -45,6 +45,8 @@ describe('portcullis serve', { timeout: 120_000 }, () => {
     const doctor = await runCli(['doctor', mcp, '--json'])
     const report = JSON.parse(doctor.stdout) as DoctorReport
     expect(report.findings.filter((f) => f.status === 'fail')).toEqual([])
+    // CORS on the metadata, preflight included, passes: plain http on loopback is the only warning.
+    expect(report.findings.filter((f) => f.status === 'warn').map((f) => f.id)).toEqual(['https'])
     expect(doctor.code).toBe(0)
 
     expect(await serve!.stop('SIGTERM')).toBe(0)

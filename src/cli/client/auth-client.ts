@@ -1,7 +1,8 @@
 /**
- * The MCP authorization client the `connect`, `token` and `logout` commands share: credentials in
- * an encrypted directory (shared by every `portcullis` process, with a cross-process lock), the
- * loopback receiver and the system browser, and each step reported as progress.
+ * The MCP authorization client the `connect`, `token`, `logout` and `bridge` commands share:
+ * credentials in an encrypted directory (shared by every `portcullis` process, with a
+ * cross-process lock), the loopback receiver and the system browser, and each step reported as
+ * progress. `doctor --login` builds the same client over an in-memory credential store.
  *
  * @module
  */
@@ -9,8 +10,9 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { McpAuthClient, McpAuthEvent } from '../../client/flow.js'
 import { createFileCredentialStore } from '../../node/client/file-credential-store.js'
-import { createNodeMcpAuthClient } from '../../node/client/node-auth-client.js'
+import { createNodeMcpAuthClient, type NodeMcpAuthClientOptions } from '../../node/client/node-auth-client.js'
 import { createLoopbackRedirectHandler } from '../../node/client/redirect-handler.js'
+import { isClientIdMetadataDocumentUrl } from '../../protocol/client-metadata.js'
 import { isLoopbackHost } from '../../protocol/resource.js'
 import { CliError } from '../errors.js'
 import type { Progress } from '../progress.js'
@@ -21,6 +23,7 @@ export interface ClientFlags {
   keychain?: boolean
   browser?: boolean
   allowHttpLoopback?: boolean
+  clientMetadataUrl?: string
 }
 
 /** Where credentials live: `--credentials-dir`, `$PORTCULLIS_CREDENTIALS_DIR`, or `~/.portcullis/credentials`. */
@@ -59,6 +62,24 @@ async function noBrowser(): Promise<void> {
   throw new Error('--no-browser')
 }
 
+/**
+ * `--client-metadata-url`, checked: the client's Client ID Metadata Document URL, `https` with a
+ * path (MCP: Client ID Metadata Documents).
+ *
+ * @throws {CliError} `ERR_USAGE` for any other URL
+ */
+export function clientMetadataUrlOf(flags: ClientFlags): string | undefined {
+  const url = flags.clientMetadataUrl
+  if (url === undefined || isClientIdMetadataDocumentUrl(url)) return url
+  throw new CliError(
+    'ERR_USAGE',
+    `--client-metadata-url must be an https URL with a path (no query, fragment or user info), not ${url}`,
+    {
+      fix: "Pass the https URL where the client's metadata document is published, e.g. --client-metadata-url https://app.example.com/oauth/client.json; its client_id must be that same URL.",
+    },
+  )
+}
+
 /** Options of {@link createCliAuthClient}. */
 export interface CliAuthClientOptions {
   mcpUrl: string
@@ -68,8 +89,14 @@ export interface CliAuthClientOptions {
   printUrl?: (url: string) => void
 }
 
-/** The client of one command run. */
-export async function createCliAuthClient(options: CliAuthClientOptions): Promise<McpAuthClient> {
+/**
+ * The options of the client every command builds, but its credential store: the loopback
+ * receiver and the browser (or the printed URL), http to loopback for a loopback `<mcp-url>`, the
+ * Client ID Metadata Document URL, and each step reported as progress.
+ *
+ * @throws {CliError} `ERR_USAGE` for an MCP URL that is not a URL, or a bad `--client-metadata-url`
+ */
+export function cliClientOptions(options: CliAuthClientOptions): NodeMcpAuthClientOptions {
   let loopback: boolean
   try {
     loopback = isLoopbackHost(new URL(options.mcpUrl).hostname)
@@ -78,20 +105,27 @@ export async function createCliAuthClient(options: CliAuthClientOptions): Promis
       fix: 'Pass the full URL of the MCP endpoint, e.g. https://mcp.example.com/mcp',
     })
   }
-  const credentialStore = await createFileCredentialStore({
-    directory: credentialsDir(options.flags),
-    ...(options.flags.keychain === false ? { keychain: false as const } : {}),
-  })
+  const clientMetadataUrl = clientMetadataUrlOf(options.flags)
   const printUrl =
     options.printUrl ??
     ((url: string) => process.stderr.write(`Open this URL in a browser to log in:\n${url}\n`))
-  return createNodeMcpAuthClient({
-    credentialStore,
+  return {
     allowInsecureLoopback: options.flags.allowHttpLoopback ?? loopback,
     clientMetadata: { client_name: 'Portcullis CLI', application_type: 'native' },
+    ...(clientMetadataUrl === undefined ? {} : { clientMetadataUrl }),
     redirect: createLoopbackRedirectHandler(
       options.flags.browser === false ? { opener: noBrowser, onUrl: printUrl } : { onUrl: printUrl },
     ),
     onEvent: (event) => options.progress.step(describeEvent(event)),
+  }
+}
+
+/** The client of one command run, with the credentials kept (encrypted) in the credentials directory. */
+export async function createCliAuthClient(options: CliAuthClientOptions): Promise<McpAuthClient> {
+  const clientOptions = cliClientOptions(options)
+  const credentialStore = await createFileCredentialStore({
+    directory: credentialsDir(options.flags),
+    ...(options.flags.keychain === false ? { keychain: false as const } : {}),
   })
+  return createNodeMcpAuthClient({ ...clientOptions, credentialStore })
 }

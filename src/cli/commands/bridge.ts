@@ -20,6 +20,7 @@ import { createNodeMcpAuthClient } from '../../node/client/node-auth-client.js'
 import { isLoopbackHost } from '../../protocol/resource.js'
 import {
   type ClientFlags,
+  clientMetadataUrlOf,
   createCliAuthClient,
   credentialsDir,
   describeEvent,
@@ -113,6 +114,7 @@ Credentials for headless use, from the environment:
 
 Examples:
   $ portcullis bridge https://mcp.example.com/mcp
+  $ portcullis bridge https://mcp.example.com/mcp --client-metadata-url https://app.example.com/oauth/client.json
   $ ${BRIDGE_ENVIRONMENT.bearerToken}=... portcullis bridge https://mcp.example.com/mcp
 
 In a host's configuration (Claude Desktop, Cursor):
@@ -132,6 +134,8 @@ In a host's configuration (Claude Desktop, Cursor):
           fix: 'The bridge speaks Streamable HTTP: pass the https URL of the MCP endpoint.',
         })
       }
+      // A bad flag is refused whatever the credentials, not only when a login happens.
+      clientMetadataUrlOf(flags)
       const fetch = await remoteFetch(mcpUrl, flags)
       log(`forwarding stdio to ${mcpUrl.href}`)
       await runStdioBridge({ url: mcpUrl, fetch, log })

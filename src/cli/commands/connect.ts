@@ -47,14 +47,16 @@ export function connectCommand(): Command {
     .addHelpText(
       'after',
       `
-Shows each step as it happens: discovery, registration, the browser login, the token. The
-credentials are kept (encrypted) and reused on the next run, refreshed when they expire; a
-tool that needs more scope triggers a new login for it (step-up).
+Shows each step as it happens: discovery, registration (or, with --client-metadata-url, the
+Client ID Metadata Document as client id where the server supports it), the browser login, the
+token. The credentials are kept (encrypted) and reused on the next run, refreshed when they
+expire; a tool that needs more scope triggers a new login for it (step-up).
 
 Examples:
   $ portcullis connect http://127.0.0.1:8787/mcp
   $ portcullis connect http://127.0.0.1:8787/mcp --call add_note --args '{"text": "hello"}'
-  $ portcullis connect https://mcp.example.com/mcp --no-browser --json`,
+  $ portcullis connect https://mcp.example.com/mcp --no-browser --json
+  $ portcullis connect https://mcp.example.com/mcp --client-metadata-url https://app.example.com/oauth/client.json`,
     )
     .action(async (mcpUrl: string, flags: ConnectFlags) => {
       const args = parseArgs(flags.args)

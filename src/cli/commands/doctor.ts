@@ -1,11 +1,14 @@
 /**
- * `portcullis doctor <mcp-url>`: checks a server's authorization deployment without logging in.
+ * `portcullis doctor <mcp-url>`: checks a server's authorization deployment, without logging in
+ * or, with `--login`, through a full login.
  *
  * @module
  */
 import { Command } from 'commander'
 import { createSafeFetch } from '../../node/safe-fetch/safe-fetch.js'
 import { isLoopbackHost } from '../../protocol/resource.js'
+import { cliClientOptions } from '../client/auth-client.js'
+import { withLoginOptions } from '../client/client-options.js'
 import { formatReport, formatReportJson } from '../doctor/format-report.js'
 import { runDoctor } from '../doctor/run-doctor.js'
 import { CliError } from '../errors.js'
@@ -15,6 +18,9 @@ interface DoctorFlags {
   json?: boolean
   allowHttpLoopback?: boolean
   timeout: string
+  login?: boolean
+  browser?: boolean
+  clientMetadataUrl?: string
 }
 
 /** Loopback targets are allowed by default only when the MCP URL itself is on this machine. */
@@ -28,12 +34,18 @@ function loopbackDefault(mcpUrl: string): boolean {
 
 /** The `doctor` command. */
 export function doctorCommand(): Command {
-  return new Command('doctor')
-    .description(
-      "check an MCP server's authorization deployment against the spec, step by step, without logging in",
-    )
-    .argument('<mcp-url>', 'the MCP endpoint, e.g. https://mcp.example.com/mcp')
-    .option('--json', 'print one JSON document instead of text')
+  return withLoginOptions(
+    new Command('doctor')
+      .description(
+        "check an MCP server's authorization deployment against the spec, step by step (without logging in, unless --login)",
+      )
+      .argument('<mcp-url>', 'the MCP endpoint, e.g. https://mcp.example.com/mcp')
+      .option('--json', 'print one JSON document instead of text')
+      .option(
+        '--login',
+        'then log in through the browser and send an authenticated initialize and tools/list (nothing is stored)',
+      ),
+  )
     .option(
       '--allow-http-loopback',
       'contact 127.0.0.1, [::1] and localhost, over http too (default: on when <mcp-url> is a loopback URL)',
@@ -49,14 +61,22 @@ each authorization server's metadata at the RFC 8414 / OpenID Connect URLs and i
 PKCE S256; CIMD and DCR; RFC 9207 iss; https everywhere; CORS on the metadata; offline_access.
 Each check prints pass, warn or fail with the spec section and how to fix it.
 
-Only public addresses are contacted, and loopback when allowed; nothing is registered and no
-one logs in.
+Only public addresses are contacted, and loopback when allowed. Without --login, nothing is
+registered and no one logs in.
+
+With --login, doctor then runs the client of portcullis connect: discovery, the Client ID
+Metadata Document (--client-metadata-url) or dynamic registration, the browser login with PKCE
+and the state and iss checks, the token; then an MCP initialize and tools/list with the token,
+and the token's audience. The credentials are kept in memory only. --no-browser prints the login
+URL instead of opening a browser.
 
 Exit codes: 0 nothing failed (warnings allowed), 1 a check failed, 2 usage error.
 
 Examples:
   $ portcullis doctor https://mcp.example.com/mcp
   $ portcullis doctor http://127.0.0.1:8787/mcp
+  $ portcullis doctor http://127.0.0.1:8787/mcp --login
+  $ portcullis doctor https://mcp.example.com/mcp --login --client-metadata-url https://app.example.com/oauth/client.json
   $ portcullis doctor https://mcp.example.com/mcp --json | jq '.findings[] | select(.status == "fail")'`,
     )
     .action(async (mcpUrl: string, flags: DoctorFlags) => {
@@ -67,12 +87,22 @@ Examples:
           `--timeout must be a positive number of milliseconds, not ${flags.timeout}`,
         )
       }
+      if (flags.login !== true && (flags.browser === false || flags.clientMetadataUrl !== undefined)) {
+        throw new CliError('ERR_USAGE', '--no-browser and --client-metadata-url apply to the login', {
+          fix: 'Add --login, or leave them out.',
+        })
+      }
       const allowLoopback = flags.allowHttpLoopback ?? loopbackDefault(mcpUrl)
       const progress = createProgress({ silent: flags.json === true })
+      const login =
+        flags.login === true
+          ? cliClientOptions({ mcpUrl, flags: { ...flags, allowHttpLoopback: allowLoopback }, progress })
+          : undefined
       const report = await runDoctor({
         mcpUrl,
         fetch: createSafeFetch({ allowLoopback, timeoutMs, maxRedirects: 0 }),
         allowHttpLoopback: allowLoopback,
+        ...(login === undefined ? {} : { login }),
         onStep: (title) => progress.step(title),
       })
       progress.done()

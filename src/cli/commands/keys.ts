@@ -5,7 +5,7 @@
  * @module
  */
 import { Command } from 'commander'
-import { createKeyManager } from '../../authorization-server/keys.js'
+import { rotateSigningKeys } from '../../authorization-server/index.js'
 import { CliError } from '../errors.js'
 import { SERVE_DEFAULTS } from '../serve/config.js'
 import { ensureDataDir } from '../serve/data-dir.js'
@@ -92,11 +92,14 @@ Examples:
       )
       .action(async (flags: RotateFlags) => {
         const activateAfterMs = positiveNumber(flags.activateAfter, '--activate-after') * 60_000
-        const accessTokenMs = positiveNumber(flags.accessTokenLifetime, '--access-token-lifetime') * 1000
+        const accessTokenLifetime = positiveNumber(flags.accessTokenLifetime, '--access-token-lifetime')
+        if (accessTokenLifetime === 0)
+          throw new CliError('ERR_USAGE', '--access-token-lifetime must be more than 0 seconds')
         const result = await withStore(flags, (store) =>
-          createKeyManager(store, { accessTokenMs, cacheMs: 0 }).rotate(Date.now(), {
+          rotateSigningKeys(store, {
             activateAfterMs,
             retireCurrent: flags.retireCurrent === true,
+            accessTokenLifetime,
           }),
         )
         if (flags.json === true) process.stdout.write(`${JSON.stringify(result)}\n`)

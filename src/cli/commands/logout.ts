@@ -5,9 +5,9 @@
  * @module
  */
 import { rm } from 'node:fs/promises'
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { type ClientFlags, createCliAuthClient, credentialsDir } from '../client/auth-client.js'
-import { withClientOptions } from '../client/client-options.js'
+import { clientCommand } from '../client/client-command.js'
 import { CliError } from '../errors.js'
 import { createProgress } from '../progress.js'
 
@@ -18,13 +18,14 @@ interface LogoutFlags extends ClientFlags {
 
 /** The `logout` command. */
 export function logoutCommand(): Command {
-  return withClientOptions(
-    new Command('logout')
-      .description('revoke and delete the stored tokens of an MCP server')
-      .argument('[mcp-url]', 'the MCP endpoint')
-      .option('--all', 'delete every stored credential (tokens are not revoked)')
-      .option('--json', 'print {"revoked": boolean}'),
-  )
+  return clientCommand('logout', {
+    description: 'revoke and delete the stored tokens of an MCP server',
+    urlOptional: true,
+    options: [
+      ['--all', 'delete every stored credential (tokens are not revoked)'],
+      ['--json', 'print {"revoked": boolean}'],
+    ],
+  })
     .addHelpText(
       'after',
       `

@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { Command } from 'commander'
+import type { Command } from 'commander'
 import { type ClientFlags, createCliAuthClient } from '../client/auth-client.js'
-import { withClientOptions } from '../client/client-options.js'
+import { clientCommand } from '../client/client-command.js'
 import { CliError } from '../errors.js'
 import { createProgress } from '../progress.js'
 
@@ -17,13 +17,13 @@ interface TokenFlags extends ClientFlags {
 
 /** The `token` command. */
 export function tokenCommand(): Command {
-  return withClientOptions(
-    new Command('token')
-      .description('print a valid access token for an MCP server (for scripts)')
-      .argument('<mcp-url>', 'the MCP endpoint')
-      .option('--no-login', 'fail instead of logging in when no usable token is stored')
-      .option('--json', 'print {"access_token", "token_type"}'),
-  )
+  return clientCommand('token', {
+    description: 'print a valid access token for an MCP server (for scripts)',
+    options: [
+      ['--no-login', 'fail instead of logging in when no usable token is stored'],
+      ['--json', 'print {"access_token", "token_type"}'],
+    ],
+  })
     .addHelpText(
       'after',
       `

@@ -13,7 +13,7 @@ import {
 } from '../../protocol/protected-resource-metadata.js'
 import { protectedResourceMetadataUrls } from '../../protocol/well-known.js'
 import type { DoctorContext } from './context.js'
-import { printable } from './finding.js'
+import { type Finding, printable } from './finding.js'
 import { describeError, describeOutcome, getMetadata, type Outcome } from './http.js'
 import { SPEC } from './spec.js'
 
@@ -131,54 +131,41 @@ function reportResourceMetadataParam(ctx: DoctorContext, wellKnownFound: boolean
 }
 
 function reportWellKnown(ctx: DoctorContext, probes: readonly Probe[], headerUrl: Probe | undefined): void {
-  const title = 'The PRM is at the well-known URL'
-  const spec = [SPEC.rfc9728WellKnown, SPEC.mcpPrmDiscovery]
-  const tried = probes.map((probe) => `GET ${probe.url}: ${describeOutcome(probe.outcome)}`).join('; ')
+  ctx.report({
+    id: 'prm.well-known',
+    title: 'The PRM is at the well-known URL',
+    spec: [SPEC.rfc9728WellKnown, SPEC.mcpPrmDiscovery],
+    ...wellKnownVerdict(probes, headerUrl),
+  })
+}
+
+/** What `reportWellKnown` says: the first well-known URL passes; the root one or the challenge's alone warns. */
+function wellKnownVerdict(
+  probes: readonly Probe[],
+  headerUrl: Probe | undefined,
+): Pick<Finding, 'status' | 'message' | 'fix' | 'url'> {
   const [first, root] = probes
   if (first?.outcome.kind === 'json') {
-    ctx.report({
-      id: 'prm.well-known',
-      status: 'pass',
-      title,
-      message: `GET ${first.url}: 200, JSON`,
-      url: first.url,
-      spec,
-    })
-    return
+    return { status: 'pass', message: `GET ${first.url}: 200, JSON`, url: first.url }
   }
+  const tried = probes.map((probe) => `GET ${probe.url}: ${describeOutcome(probe.outcome)}`).join('; ')
   if (root?.outcome.kind === 'json') {
-    ctx.report({
-      id: 'prm.well-known',
+    return {
       status: 'warn',
-      title,
       message: `${tried}; only the root URL serves it, which MCP clients try last and RFC 9728 clients never try for a resource with a path`,
       fix: `Serve the PRM at ${first?.url} (RFC 9728 §3.1 inserts the resource's path after the well-known segment).`,
       url: root.url,
-      spec,
-    })
-    return
+    }
   }
-  if (headerUrl?.outcome.kind === 'json') {
-    ctx.report({
-      id: 'prm.well-known',
-      status: 'warn',
-      title,
-      message: `${tried}; only the challenge’s URL serves it, so a client that has not yet seen a 401 cannot find it`,
-      fix: `Serve the PRM at ${first?.url} as well.`,
-      ...(first === undefined ? {} : { url: first.url }),
-      spec,
-    })
-    return
-  }
-  ctx.report({
-    id: 'prm.well-known',
-    status: 'fail',
-    title,
-    message: tried,
-    fix: `Serve the PRM JSON document at ${first?.url}.`,
-    ...(first === undefined ? {} : { url: first.url }),
-    spec,
-  })
+  const url = first === undefined ? {} : { url: first.url }
+  return headerUrl?.outcome.kind === 'json'
+    ? {
+        status: 'warn',
+        message: `${tried}; only the challenge’s URL serves it, so a client that has not yet seen a 401 cannot find it`,
+        fix: `Serve the PRM at ${first?.url} as well.`,
+        ...url,
+      }
+    : { status: 'fail', message: tried, fix: `Serve the PRM JSON document at ${first?.url}.`, ...url }
 }
 
 function validateDocument(ctx: DoctorContext, url: string, json: Record<string, unknown>): void {

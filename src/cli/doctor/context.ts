@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { NodeMcpAuthClientOptions } from '../../node/client/node-auth-client.js'
 import type { AuthorizationServerMetadata } from '../../protocol/authorization-server-metadata.js'
 import type { ProtectedResourceMetadata } from '../../protocol/protected-resource-metadata.js'
 import type { BearerChallenge } from '../../protocol/www-authenticate.js'
@@ -11,6 +12,13 @@ import type { Finding } from './finding.js'
 
 /** The `fetch` doctor sends every request with. On Node the command passes `createSafeFetch()`. */
 export type DoctorFetch = (input: string, init?: RequestInit) => Promise<Response>
+
+/**
+ * The client options of `--login`: those of `connect` (browser step, Client ID Metadata Document
+ * URL, loopback policy, progress). Doctor supplies the credential store (in memory: nothing is
+ * kept) and the MCP transport (to see the server's answers).
+ */
+export type DoctorLoginOptions = Omit<NodeMcpAuthClientOptions, 'credentialStore' | 'fetch'>
 
 /** Options of {@link runDoctor}. */
 export interface DoctorOptions {
@@ -24,6 +32,11 @@ export interface DoctorOptions {
   corsOrigin?: string
   /** How many of the PRM's authorization servers are checked. Default 3. */
   maxAuthorizationServers?: number
+  /**
+   * After the checks, log in with Portcullis's own client (authorization code flow through the
+   * browser) and send an authenticated `initialize` and `tools/list`. Default: no login.
+   */
+  login?: DoctorLoginOptions
   /** Called when a step starts, for progress display. */
   onStep?: (title: string) => void
   /** Called with each finding as it is made. */

@@ -10,6 +10,7 @@ import { checkClientRegistration } from './check-client-registration.js'
 import { checkCors } from './check-cors.js'
 import { checkHttps } from './check-https.js'
 import { checkIssParameter } from './check-iss-parameter.js'
+import { checkLogin, skipLogin } from './check-login.js'
 import { checkOfflineAccess } from './check-offline-access.js'
 import { checkPkce } from './check-pkce.js'
 import { checkProtectedResourceMetadata } from './check-protected-resource-metadata.js'
@@ -18,9 +19,10 @@ import { createDoctorContext, type DoctorOptions } from './context.js'
 import { type DoctorReport, summarize } from './finding.js'
 
 /**
- * Checks the authorization deployment of the MCP server at `options.mcpUrl` without logging in:
- * the unauthenticated 401 and its challenge, the Protected Resource Metadata, each authorization
- * server's metadata, PKCE, client registration, `iss`, https and CORS.
+ * Checks the authorization deployment of the MCP server at `options.mcpUrl`: the unauthenticated
+ * 401 and its challenge, the Protected Resource Metadata, each authorization server's metadata,
+ * PKCE, client registration, `iss`, https and CORS; with `options.login`, then a full login and
+ * authenticated MCP requests.
  *
  * Every request goes through `options.fetch`; pass an SSRF-safe one (the command uses
  * `createSafeFetch`). A failed request is a finding, never an exception.
@@ -54,6 +56,10 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     step('Checking CORS on the metadata')
     await checkCors(ctx)
     checkOfflineAccess(ctx)
+  }
+  if (options.login !== undefined) {
+    if (reachable) await checkLogin(ctx, options.login, step)
+    else skipLogin(ctx, 'the MCP endpoint did not answer')
   }
   return summarize(options.mcpUrl, ctx.findings)
 }

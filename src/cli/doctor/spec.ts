@@ -36,6 +36,12 @@ export const SPEC = {
   rfc7636Pkce: rfc(7636, '4.2'),
   rfc9207Metadata: rfc(9207, '3'),
   rfc9207Validation: rfc(9207, '2.4'),
+  rfc8707Resource: rfc(8707, '2'),
+  rfc6750Bearer: rfc(6750, '2.1'),
+  oauth21Code: {
+    label: 'OAuth 2.1 §4.1',
+    url: 'https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-4.1',
+  },
   oidcDiscovery: {
     label: 'OpenID Connect Discovery 1.0 §4',
     url: 'https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig',
@@ -69,6 +75,8 @@ export const SPEC = {
   mcpPkce: mcp('Authorization Code Protection', 'authorization-code-protection'),
   mcpTls: mcp('Communication Security', 'communication-security'),
   mcpTokenUsage: mcp('Access Token Usage', 'access-token-usage'),
+  mcpFlowSteps: mcp('Authorization Flow Steps', 'authorization-flow-steps'),
+  mcpAudience: mcp('Token Audience Binding and Validation', 'token-audience-binding-and-validation'),
   mcpHeaderRequired: {
     label: 'MCP 2025-06-18 authorization: Authorization Server Location',
     url: 'https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization#authorization-server-location',

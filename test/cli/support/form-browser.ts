@@ -25,11 +25,12 @@ function formOf(html: string, base: string): { action: string; fields: Record<st
   return { action: new URL(decode(form[1]!), base).href, fields }
 }
 
-/** Logs in at `authorizationUrl` as `username`, approves the consent, and delivers the redirect. */
+/** Logs in at `authorizationUrl` as `username`, approves (or denies) the consent, and delivers the redirect. */
 export async function completeLogin(
   authorizationUrl: string,
   username: string,
   password: string,
+  decision: 'approve' | 'deny' = 'approve',
 ): Promise<void> {
   const cookies = new Map<string, string>()
   const send = async (url: string, init: RequestInit = {}): Promise<Response> => {
@@ -67,7 +68,7 @@ export async function completeLogin(
   }
   if (html.includes('name="decision"')) {
     const consent = formOf(html, authorizationUrl)
-    page = await post(consent.action, { ...consent.fields, decision: 'approve' })
+    page = await post(consent.action, { ...consent.fields, decision })
     await page.text()
   }
 }

@@ -39,8 +39,8 @@ export function runCli(
 export interface CliProcess {
   readonly stdout: () => string
   readonly stderr: () => string
-  /** Resolves with the first stdout match of `pattern` (rejects after `timeoutMs` or on exit). */
-  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>
+  /** Resolves with the first match of `pattern` in `stream` (default stdout); rejects after `timeoutMs` or on exit. */
+  waitFor(pattern: RegExp, timeoutMs?: number, stream?: 'stdout' | 'stderr'): Promise<RegExpExecArray>
   /** Sends `signal` and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>
   /** Resolves with the exit code when the process ends by itself. */
@@ -68,11 +68,11 @@ export function startCli(args: readonly string[], options: { env?: NodeJS.Proces
   return {
     stdout: () => stdout,
     stderr: () => stderr,
-    waitFor(pattern, timeoutMs = 40_000) {
+    waitFor(pattern, timeoutMs = 40_000, stream = 'stdout') {
       return new Promise((resolve, reject) => {
         const started = Date.now()
         const poll = () => {
-          const match = pattern.exec(stdout)
+          const match = pattern.exec(stream === 'stdout' ? stdout : stderr)
           if (match) return resolve(match)
           if (exitCode !== undefined) return reject(new Error(`exited with ${exitCode}: ${stderr}`))
           if (Date.now() - started > timeoutMs)
