@@ -1,13 +1,14 @@
 /**
  * What the two metadata discoveries (RFC 9728 Protected Resource Metadata and RFC 8414
- * authorization server metadata) do alike: the `GET` they send and how they read a status that
- * is not `200`.
+ * authorization server metadata) do alike: the `GET` they send, how they read a status that is
+ * not `200`, and how a `200` body becomes a validated document.
  *
  * @see [RFC 9728 §3.1](https://www.rfc-editor.org/rfc/rfc9728#section-3.1)
  * @see [RFC 8414 §3.1](https://www.rfc-editor.org/rfc/rfc8414#section-3.1)
  * @module
  */
 
+import { ProtocolError } from '../protocol/errors.js'
 import { ClientError } from './errors.js'
 
 /**
@@ -51,4 +52,40 @@ export async function isMetadataMissing(response: Response, what: string, url: s
     status: response.status,
     detail: `${url} answered ${response.status}`,
   })
+}
+
+/**
+ * Reads a metadata response: `undefined` when the document is not at this location (see
+ * {@link isMetadataMissing}), else the JSON body passed through `validate`. A `ClientError` from
+ * `validate` stands; any other error becomes `ERR_DISCOVERY` with the `ProtocolError`'s detail.
+ *
+ * @param what - names the document in the errors, e.g. `'protected resource metadata'`
+ * @throws {ClientError} `ERR_DISCOVERY` (another status, a body that is not JSON, an invalid document),
+ *   or the `ClientError` `validate` threw
+ */
+export async function readMetadataDocument<T>(
+  response: Response,
+  what: string,
+  url: string,
+  validate: (json: unknown) => T,
+): Promise<T | undefined> {
+  if (await isMetadataMissing(response, what, url)) return undefined
+  let json: unknown
+  try {
+    json = await response.json()
+  } catch (error) {
+    throw new ClientError('ERR_DISCOVERY', `${what} is not JSON`, {
+      detail: `${url} sent a body that is not JSON`,
+      cause: error,
+    })
+  }
+  try {
+    return validate(json)
+  } catch (error) {
+    if (error instanceof ClientError) throw error
+    throw new ClientError('ERR_DISCOVERY', `invalid ${what}`, {
+      detail: error instanceof ProtocolError ? error.detail : undefined,
+      cause: error,
+    })
+  }
 }

@@ -6,7 +6,6 @@
  * @module
  */
 
-import { ProtocolError } from '../protocol/errors.js'
 import {
   type ProtectedResourceMetadata,
   resourceMatchesForDiscovery,
@@ -16,7 +15,7 @@ import { canonicalResource } from '../protocol/resource.js'
 import { protectedResourceMetadataUrls } from '../protocol/well-known.js'
 import { checkEndpoint, type EndpointPolicy } from './endpoint-policy.js'
 import { ClientError } from './errors.js'
-import { isMetadataMissing, metadataRequest } from './metadata-response.js'
+import { metadataRequest, readMetadataDocument } from './metadata-response.js'
 
 export { isNotFoundStatus } from './metadata-response.js'
 
@@ -96,12 +95,7 @@ export function protectedResourceMetadataCandidates(
  *
  * @see [RFC 9728 §3.1](https://www.rfc-editor.org/rfc/rfc9728#section-3.1)
  */
-export function protectedResourceMetadataRequest(
-  url: string,
-  options: { fetch: typeof fetch; signal?: AbortSignal | undefined },
-): Promise<Response> {
-  return metadataRequest(url, options)
-}
+export const protectedResourceMetadataRequest: typeof metadataRequest = metadataRequest
 
 /**
  * Checks a metadata response: `undefined` when the document is not at this location, else the
@@ -117,16 +111,13 @@ export async function processProtectedResourceMetadataResponse(
   serverUrl: string,
   resourceCheck: ResourceCheck,
 ): Promise<ProtectedResourceMetadata | undefined> {
-  if (await isMetadataMissing(response, 'protected resource metadata', candidate.url)) return undefined
-  let metadata: ProtectedResourceMetadata
-  try {
-    metadata = validateProtectedResourceMetadata(await response.json())
-  } catch (error) {
-    throw new ClientError('ERR_DISCOVERY', 'invalid protected resource metadata', {
-      detail: error instanceof ProtocolError ? error.detail : 'body is not JSON',
-      cause: error,
-    })
-  }
+  const metadata = await readMetadataDocument(
+    response,
+    'protected resource metadata',
+    candidate.url,
+    (json) => validateProtectedResourceMetadata(json),
+  )
+  if (metadata === undefined) return undefined
   const requested = canonicalResource(serverUrl)
   const matches =
     resourceCheck === 'exact'

@@ -14,7 +14,7 @@ import { ProtocolError } from '../protocol/errors.js'
 import { authorizationServerMetadataUrls } from '../protocol/well-known.js'
 import { checkEndpoint, type EndpointPolicy } from './endpoint-policy.js'
 import { ClientError } from './errors.js'
-import { isMetadataMissing, metadataRequest } from './metadata-response.js'
+import { metadataRequest, readMetadataDocument } from './metadata-response.js'
 
 /** Options of {@link discoverAuthorizationServer}. */
 export interface DiscoverAuthorizationServerOptions {
@@ -38,12 +38,7 @@ export interface AuthorizationServerDiscovery {
  *
  * @see [RFC 8414 §3.1](https://www.rfc-editor.org/rfc/rfc8414#section-3.1)
  */
-export function authorizationServerMetadataRequest(
-  url: string,
-  options: { fetch: typeof fetch; signal?: AbortSignal | undefined },
-): Promise<Response> {
-  return metadataRequest(url, options)
-}
+export const authorizationServerMetadataRequest: typeof metadataRequest = metadataRequest
 
 /**
  * Checks one metadata response: `undefined` when the document is not at this location, else the
@@ -59,36 +54,28 @@ export async function processAuthorizationServerMetadataResponse(
   issuer: string,
   options: { requirePkce?: boolean | undefined; url: string },
 ): Promise<AuthorizationServerMetadata | undefined> {
-  if (await isMetadataMissing(response, 'authorization server metadata', options.url)) return undefined
-  let json: unknown
-  try {
-    json = await response.json()
-  } catch (error) {
-    throw new ClientError('ERR_DISCOVERY', 'authorization server metadata is not JSON', { cause: error })
-  }
-  try {
-    return validateAuthorizationServerMetadata(json, {
-      expectedIssuer: issuer,
-      requireS256: options.requirePkce !== false,
-    })
-  } catch (error) {
-    if (error instanceof ProtocolError && error.code === 'ERR_ISSUER_MISMATCH') {
-      throw new ClientError('ERR_ISSUER_MISMATCH', 'authorization server metadata names another issuer', {
-        detail: error.detail,
-        cause: error,
+  return readMetadataDocument(response, 'authorization server metadata', options.url, (json) => {
+    try {
+      return validateAuthorizationServerMetadata(json, {
+        expectedIssuer: issuer,
+        requireS256: options.requirePkce !== false,
       })
+    } catch (error) {
+      if (error instanceof ProtocolError && error.code === 'ERR_ISSUER_MISMATCH') {
+        throw new ClientError('ERR_ISSUER_MISMATCH', 'authorization server metadata names another issuer', {
+          detail: error.detail,
+          cause: error,
+        })
+      }
+      if (error instanceof ProtocolError && error.code === 'ERR_PKCE') {
+        throw new ClientError('ERR_PKCE_UNSUPPORTED', 'the authorization server does not support PKCE S256', {
+          detail: error.detail,
+          cause: error,
+        })
+      }
+      throw error
     }
-    if (error instanceof ProtocolError && error.code === 'ERR_PKCE') {
-      throw new ClientError('ERR_PKCE_UNSUPPORTED', 'the authorization server does not support PKCE S256', {
-        detail: error.detail,
-        cause: error,
-      })
-    }
-    throw new ClientError('ERR_DISCOVERY', 'invalid authorization server metadata', {
-      detail: error instanceof ProtocolError ? error.detail : undefined,
-      cause: error,
-    })
-  }
+  })
 }
 
 /**

@@ -80,11 +80,10 @@ export function clientAuthentication(client: StoredClient, privateKey?: ClientPr
   }
 }
 
-function requestOptions(ctx: TokenRequestContext, resource: string | undefined) {
+function requestOptions(ctx: TokenRequestContext) {
   return {
     [oauth.customFetch]: ctx.fetch,
     [oauth.allowInsecureRequests]: ctx.policy.allowInsecureLoopback,
-    ...(resource === undefined ? {} : { additionalParameters: { resource } }),
     ...(ctx.dpop === undefined ? {} : { DPoP: ctx.dpop }),
     ...(ctx.signal === undefined ? {} : { signal: ctx.signal }),
   }
@@ -112,16 +111,6 @@ function tokenError(error: unknown, what: string): ClientError {
     detail: error instanceof Error ? error.message : undefined,
     cause: error,
   })
-}
-
-/** Runs a token request, retrying once with the server's nonce after `use_dpop_nonce` (RFC 9449 §8). */
-async function withDpopRetry<T>(ctx: TokenRequestContext, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run()
-  } catch (error) {
-    if (ctx.dpop !== undefined && oauth.isDPoPNonceError(error)) return run()
-    throw error
-  }
 }
 
 function tokenEndpoint(ctx: TokenRequestContext): void {
@@ -167,21 +156,42 @@ async function jkt(ctx: TokenRequestContext): Promise<string | undefined> {
   return ctx.dpop === undefined ? undefined : ctx.dpop.calculateThumbprint()
 }
 
+/** What sets one grant apart: its request, and the oauth4webapi check of its response. */
+interface Grant {
+  send: (as: oauth.AuthorizationServer, client: oauth.Client, auth: oauth.ClientAuth) => Promise<Response>
+  process: (
+    as: oauth.AuthorizationServer,
+    client: oauth.Client,
+    response: Response,
+  ) => Promise<oauth.TokenEndpointResponse>
+}
+
 /**
- * The part every grant at `ctx`'s token endpoint shares: runs `request` (the grant's own request
- * and response processing) and turns the response into {@link StoredTokens}, bound to the DPoP
- * key when there is one. Any failure becomes a `ClientError` naming `what`.
+ * The part every grant at `ctx`'s token endpoint shares: sends the grant's request with the
+ * client's authentication, checks the response (retrying once with the server's nonce after
+ * `use_dpop_nonce`, RFC 9449 §8) and turns it into {@link StoredTokens}, bound to the DPoP key
+ * when there is one. Any failure becomes a `ClientError` naming `what`.
  *
- * @throws {ClientError} `ERR_TOKEN`, or the `ClientError` `request` threw
+ * @throws {ClientError} `ERR_TOKEN`, or the `ClientError` a step threw
  */
 async function grantTokens(
   ctx: TokenRequestContext,
   what: string,
   stored: { resource: string; requestedScope?: string | undefined; previous?: StoredTokens | undefined },
-  request: (as: oauth.AuthorizationServer, client: oauth.Client) => Promise<oauth.TokenEndpointResponse>,
+  grant: Grant,
 ): Promise<StoredTokens> {
   try {
-    const response = await request(asServer(ctx.metadata), asClient(ctx.client))
+    const as = asServer(ctx.metadata)
+    const client = asClient(ctx.client)
+    const auth = clientAuthentication(ctx.client, ctx.privateKey)
+    const attempt = async () => grant.process(as, client, await grant.send(as, client, auth))
+    let response: oauth.TokenEndpointResponse
+    try {
+      response = await attempt()
+    } catch (error) {
+      if (ctx.dpop === undefined || !oauth.isDPoPNonceError(error)) throw error
+      response = await attempt()
+    }
     return toStoredTokens(response, {
       issuer: ctx.metadata.issuer,
       now: ctx.clock(),
@@ -210,24 +220,19 @@ export async function exchangeAuthorizationCode(
     ctx,
     'the authorization code exchange',
     { resource: record.resource, requestedScope: record.scope },
-    async (as, client) => {
-      // oauth4webapi re-checks state and iss; our checks have already passed.
-      const params = oauth.validateAuthResponse(as, client, callback, record.state)
-      return withDpopRetry(ctx, async () =>
-        oauth.processAuthorizationCodeResponse(
+    {
+      send: (as, client, auth) =>
+        oauth.authorizationCodeGrantRequest(
           as,
           client,
-          await oauth.authorizationCodeGrantRequest(
-            as,
-            client,
-            clientAuthentication(ctx.client, ctx.privateKey),
-            params,
-            record.redirect_uri,
-            record.code_verifier,
-            requestOptions(ctx, record.resource),
-          ),
+          auth,
+          // oauth4webapi re-checks state and iss; our checks have already passed.
+          oauth.validateAuthResponse(as, client, callback, record.state),
+          record.redirect_uri,
+          record.code_verifier,
+          { ...requestOptions(ctx), additionalParameters: { resource: record.resource } },
         ),
-      )
+      process: oauth.processAuthorizationCodeResponse,
     },
   )
 }
@@ -248,20 +253,18 @@ export async function refreshAccessToken(
     throw new ClientError('ERR_REFRESH_FAILED', 'no refresh token for this authorization server')
   }
   const refreshToken = tokens.refresh_token
-  return grantTokens(ctx, 'the refresh', { resource: tokens.resource, previous: tokens }, (as, client) =>
-    withDpopRetry(ctx, async () =>
-      oauth.processRefreshTokenResponse(
-        as,
-        client,
-        await oauth.refreshTokenGrantRequest(
-          as,
-          client,
-          clientAuthentication(ctx.client, ctx.privateKey),
-          refreshToken,
-          requestOptions(ctx, tokens.resource),
-        ),
-      ),
-    ),
+  return grantTokens(
+    ctx,
+    'the refresh',
+    { resource: tokens.resource, previous: tokens },
+    {
+      send: (as, client, auth) =>
+        oauth.refreshTokenGrantRequest(as, client, auth, refreshToken, {
+          ...requestOptions(ctx),
+          additionalParameters: { resource: tokens.resource },
+        }),
+      process: oauth.processRefreshTokenResponse,
+    },
   )
 }
 
@@ -304,25 +307,16 @@ async function genericGrant(
   const parameters = new URLSearchParams(extra)
   parameters.set('resource', input.resource)
   if (input.scope !== undefined && input.scope !== '') parameters.set('scope', input.scope)
-  return grantTokens(ctx, what, { resource: input.resource, requestedScope: input.scope }, (as, client) => {
-    const { additionalParameters: _ignored, ...options } = requestOptions(ctx, undefined) as ReturnType<
-      typeof requestOptions
-    > & { additionalParameters?: unknown }
-    return withDpopRetry(ctx, async () =>
-      oauth.processGenericTokenEndpointResponse(
-        as,
-        client,
-        await oauth.genericTokenEndpointRequest(
-          as,
-          client,
-          clientAuthentication(ctx.client, ctx.privateKey),
-          grantType,
-          parameters,
-          options,
-        ),
-      ),
-    )
-  })
+  return grantTokens(
+    ctx,
+    what,
+    { resource: input.resource, requestedScope: input.scope },
+    {
+      send: (as, client, auth) =>
+        oauth.genericTokenEndpointRequest(as, client, auth, grantType, parameters, requestOptions(ctx)),
+      process: oauth.processGenericTokenEndpointResponse,
+    },
+  )
 }
 
 /** Inputs of {@link exchangeForIdentityAssertion}. */

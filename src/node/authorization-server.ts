@@ -23,8 +23,8 @@ import type { JwtSigner } from '../authorization-server/tokens.js'
 import { type CreateRequestOptions, createRequest } from './adapters/node-http.js'
 import { createSafeFetch, type SafeFetchOptions } from './safe-fetch/safe-fetch.js'
 
-/** Options of {@link createNodeAuthorizationServer}. */
-export interface NodeAuthorizationServerOptions extends Omit<AuthorizationServerOptions, 'cimd' | 'fetch'> {
+/** The outbound fetches of an authorization server (or a proxy) on Node, each with a safe default. */
+export interface NodeOutboundFetchOptions {
   /**
    * Client ID Metadata Documents: enabled by default with the SSRF-safe fetch (5 KiB cap, no
    * redirects, 5 s); `false` disables them.
@@ -34,6 +34,32 @@ export interface NodeAuthorizationServerOptions extends Omit<AuthorizationServer
   fetch?: AuthorizationServerOptions['fetch']
   /** Options of the default safe fetches (e.g. `allowLoopback` for local development, `lookup` in tests). */
   safeFetch?: SafeFetchOptions
+}
+
+/** Options of {@link createNodeAuthorizationServer}. */
+export interface NodeAuthorizationServerOptions
+  extends Omit<AuthorizationServerOptions, 'cimd' | 'fetch'>,
+    NodeOutboundFetchOptions {}
+
+/**
+ * The portable `fetch` and `cimd` options, each fetch the given one or the SSRF-safe fetch: JSON
+ * only, no redirects, 64 KiB in 5 s for client `jwks_uri` and ID-JAG issuer keys, 5 KiB in
+ * `cimd.timeoutMs` for Client ID Metadata Documents (unless `cimd` is `false`).
+ *
+ * @see [CIMD §6.5, §6.6](https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/) SSRF, response size
+ */
+export function safeOutboundFetches(options: NodeOutboundFetchOptions): {
+  fetch: NonNullable<AuthorizationServerOptions['fetch']>
+  cimd?: CimdOptions
+} {
+  const jsonFetch = (maxBodyBytes: number, timeoutMs: number) =>
+    createSafeFetch({ maxRedirects: 0, maxBodyBytes, timeoutMs, expectJson: true, ...options.safeFetch })
+  const out: ReturnType<typeof safeOutboundFetches> = { fetch: options.fetch ?? jsonFetch(64 * 1024, 5000) }
+  const cimd = options.cimd
+  if (cimd !== false) {
+    out.cimd = { ...cimd, fetch: cimd?.fetch ?? jsonFetch(CIMD_MAX_BYTES, cimd?.timeoutMs ?? 5000) }
+  }
+  return out
 }
 
 /** SHA-256 base64url with `node:crypto`: the same output as Web Crypto, without a thread-pool hop. */
@@ -212,36 +238,13 @@ export function createNodeAuthorizationServer(
 ): NodeAuthorizationServer {
   const addresses = new WeakMap<Request, string>()
   const { cimd, fetch, safeFetch, getClientAddress, ...rest } = options
-  const timeoutMs = cimd === false || cimd === undefined ? 5000 : (cimd.timeoutMs ?? 5000)
   const portable: AuthorizationServerOptions = {
     ...rest,
-    fetch:
-      fetch ??
-      createSafeFetch({
-        maxRedirects: 0,
-        maxBodyBytes: 64 * 1024,
-        timeoutMs: 5000,
-        expectJson: true,
-        ...safeFetch,
-      }),
+    ...safeOutboundFetches(options),
     getClientAddress: (request) => addresses.get(request) ?? getClientAddress?.(request),
     sha256: rest.sha256 ?? sha256Sync,
     signJwt: rest.signJwt ?? createNodeJwtSigner(),
     randomToken: rest.randomToken ?? pooledRandomToken,
-  }
-  if (cimd !== false) {
-    portable.cimd = {
-      ...cimd,
-      fetch:
-        cimd?.fetch ??
-        createSafeFetch({
-          maxBodyBytes: CIMD_MAX_BYTES,
-          timeoutMs,
-          maxRedirects: 0,
-          expectJson: true,
-          ...safeFetch,
-        }),
-    }
   }
   const server = createAuthorizationServer(portable)
   const origin = new URL(options.issuer).origin

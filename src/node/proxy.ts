@@ -7,20 +7,18 @@
  * @module
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { CIMD_MAX_BYTES } from '../authorization-server/clients/cimd.js'
-import type { CimdOptions } from '../authorization-server/options.js'
 import { createOAuthProxy, type OAuthProxy, type OAuthProxyOptions } from '../proxy/proxy.js'
 import type { UpstreamOptions } from '../proxy/upstream-options.js'
 import { toNodeHandler } from './adapters/node-http.js'
-import { sha256Sync } from './authorization-server.js'
+import { type NodeOutboundFetchOptions, safeOutboundFetches, sha256Sync } from './authorization-server.js'
 import { createSafeFetch, type SafeFetchOptions } from './safe-fetch/safe-fetch.js'
 
 /** Options of {@link createNodeOAuthProxy}. */
-export interface NodeOAuthProxyOptions extends Omit<OAuthProxyOptions, 'cimd' | 'upstream'> {
+export interface NodeOAuthProxyOptions
+  extends Omit<OAuthProxyOptions, 'cimd' | 'fetch' | 'upstream'>,
+    NodeOutboundFetchOptions {
   /** The upstream provider; its `fetch` defaults to the SSRF-safe fetch. */
   upstream: UpstreamOptions
-  /** Client ID Metadata Documents: on by default with the SSRF-safe fetch; `false` disables them. */
-  cimd?: false | (Omit<CimdOptions, 'fetch'> & { fetch?: CimdOptions['fetch'] })
   /**
    * Options of the default safe fetches. An identity provider on a private network needs its own
    * `upstream.fetch` (the safe fetch refuses private addresses); `allowLoopback` is for local
@@ -53,7 +51,7 @@ export interface NodeOAuthProxy extends OAuthProxy {
  */
 export function createNodeOAuthProxy(options: NodeOAuthProxyOptions): NodeOAuthProxy {
   const addresses = new WeakMap<Request, string>()
-  const { cimd, safeFetch, getClientAddress, upstream, ...rest } = options
+  const { cimd, fetch, safeFetch, getClientAddress, upstream, ...rest } = options
   const jsonFetch = createSafeFetch({
     maxRedirects: 0,
     maxBodyBytes: 256 * 1024,
@@ -63,31 +61,9 @@ export function createNodeOAuthProxy(options: NodeOAuthProxyOptions): NodeOAuthP
   const portable: OAuthProxyOptions = {
     ...rest,
     upstream: { ...upstream, fetch: upstream.fetch ?? ((input, init) => jsonFetch(input, init)) },
-    fetch:
-      rest.fetch ??
-      createSafeFetch({
-        maxRedirects: 0,
-        maxBodyBytes: 64 * 1024,
-        timeoutMs: 5000,
-        expectJson: true,
-        ...safeFetch,
-      }),
+    ...safeOutboundFetches(options),
     getClientAddress: (request) => addresses.get(request) ?? getClientAddress?.(request),
     sha256: rest.sha256 ?? sha256Sync,
-  }
-  if (cimd !== false) {
-    portable.cimd = {
-      ...cimd,
-      fetch:
-        cimd?.fetch ??
-        createSafeFetch({
-          maxBodyBytes: CIMD_MAX_BYTES,
-          timeoutMs: cimd?.timeoutMs ?? 5000,
-          maxRedirects: 0,
-          expectJson: true,
-          ...safeFetch,
-        }),
-    }
   }
   const proxy = createOAuthProxy(portable)
   const origin = new URL(options.issuer).origin

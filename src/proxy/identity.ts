@@ -8,6 +8,7 @@
  */
 import { createRemoteJWKSet, customFetch, type JWTPayload, jwtVerify } from 'jose'
 import type { AuthorizationServerMetadata } from '../protocol/authorization-server-metadata.js'
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../protocol/jws-algorithms.js'
 import { timingSafeEqual } from '../protocol/random.js'
 import { ProxyError } from './errors.js'
 import type { ResolvedUpstream } from './upstream-options.js'
@@ -24,19 +25,8 @@ export interface UpstreamIdentity {
 
 const MAX_CLAIM_LENGTH = 255
 
-/** Asymmetric JWS algorithms accepted for ID Tokens; never `none` or HMAC (RFC 8725 §3.1). */
-export const ID_TOKEN_ALGORITHMS: readonly string[] = [
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-]
+/** JWS algorithms accepted for ID Tokens: the asymmetric ones, never `none` or HMAC (RFC 8725 §3.1). */
+export const ID_TOKEN_ALGORITHMS: readonly string[] = ASYMMETRIC_JWS_ALGORITHMS
 
 function identityError(message: string, cause?: unknown): ProxyError {
   return new ProxyError('ERR_UPSTREAM_IDENTITY', message, cause === undefined ? {} : { cause })

@@ -72,6 +72,18 @@ export function upstreamTokenRecord(
   return record
 }
 
+/** What the MCP server's code is handed: the fields named here, never the refresh token. */
+function handedOut(record: UpstreamTokenRecord): UpstreamAccessToken {
+  const { access_token, token_type, identity, expires_at, scope } = record
+  return {
+    access_token,
+    token_type,
+    identity,
+    ...(expires_at === undefined ? {} : { expires_at }),
+    ...(scope === undefined ? {} : { scope }),
+  }
+}
+
 function toJson(record: UpstreamTokenRecord): JsonObject {
   return JSON.parse(JSON.stringify(record)) as JsonObject
 }
@@ -205,14 +217,7 @@ export function createUpstreamTokenVault(options: UpstreamTokenVaultOptions): Up
         }
         record = await pending
       }
-      const out: UpstreamAccessToken = {
-        access_token: record.access_token,
-        token_type: record.token_type,
-        identity: record.identity,
-      }
-      if (record.expires_at !== undefined) out.expires_at = record.expires_at
-      if (record.scope !== undefined) out.scope = record.scope
-      return out
+      return handedOut(record)
     },
     async revoke(grantId) {
       const record = fromJson(await store.upstreamTokens.get(grantId, now()))

@@ -5,12 +5,12 @@
  * @module
  */
 
-import { assertSecureEndpoint } from '../protocol/authorization-server-metadata.js'
-import { audienceMatches, canonicalResource } from '../protocol/resource.js'
+import { audienceMatches } from '../protocol/resource.js'
 import { parseScope } from '../protocol/scope.js'
 import type { VerifiedToken, Verifier } from './auth-info.js'
 import { invalidOptions, TokenVerificationError, type TokenVerificationErrorCode } from './errors.js'
 import { discoverAuthorizationServer, type FetchLike, readJson, unavailable } from './fetch-json.js'
+import { checkSecureUrl, requiredResource, requiredString } from './option-checks.js'
 import { hashToken, TokenCache } from './token-cache.js'
 
 /**
@@ -75,21 +75,8 @@ function basicCredentials(clientId: string, clientSecret: string): string {
  * @see [RFC 7662 §4](https://www.rfc-editor.org/rfc/rfc7662#section-4) security considerations
  */
 export function introspectionVerifier(options: IntrospectionVerifierOptions): Verifier {
-  if (typeof options?.issuer !== 'string' || options.issuer === '') {
-    invalidOptions('introspectionVerifier: issuer is required')
-  }
-  if (typeof options.audience !== 'string' || options.audience === '') {
-    invalidOptions('introspectionVerifier: audience (the canonical resource identifier) is required')
-  }
-  let audience: string
-  try {
-    audience = canonicalResource(options.audience)
-  } catch (error) {
-    invalidOptions(
-      'introspectionVerifier: audience is not a valid resource identifier',
-      (error as Error).message,
-    )
-  }
+  requiredString(options?.issuer, 'introspectionVerifier: issuer')
+  const audience = requiredResource(options.audience, 'introspectionVerifier: audience')
   const auth = options.clientAuth
   if (
     auth === undefined ||
@@ -98,14 +85,7 @@ export function introspectionVerifier(options: IntrospectionVerifierOptions): Ve
     invalidOptions('introspectionVerifier: clientAuth is required (RFC 7662 §2.1)')
   }
   if (options.introspectionEndpoint !== undefined) {
-    try {
-      assertSecureEndpoint(options.introspectionEndpoint, { allowHttpLoopback: true })
-    } catch (error) {
-      invalidOptions(
-        'introspectionVerifier: endpoint must be https (http only on loopback)',
-        (error as Error).message,
-      )
-    }
+    checkSecureUrl(options.introspectionEndpoint, 'introspectionVerifier: introspectionEndpoint')
   }
   const fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init))
   const now = options.now ?? Date.now

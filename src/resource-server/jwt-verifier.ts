@@ -7,32 +7,21 @@
  */
 
 import { type JSONWebKeySet, type JWTPayload, jwtVerify } from 'jose'
-import { assertSecureEndpoint } from '../protocol/authorization-server-metadata.js'
-import { audienceMatches, canonicalResource } from '../protocol/resource.js'
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../protocol/jws-algorithms.js'
+import { audienceMatches } from '../protocol/resource.js'
 import { parseScope } from '../protocol/scope.js'
 import type { VerifiedToken, Verifier } from './auth-info.js'
 import { invalidOptions, TokenVerificationError, type TokenVerificationErrorCode } from './errors.js'
 import type { FetchLike } from './fetch-json.js'
 import { createKeySource } from './jwks.js'
+import { checkSecureUrl, requiredResource, requiredString } from './option-checks.js'
 
 /**
- * The asymmetric JWS algorithms accepted by default. `none` and the HMAC family are never
- * accepted: a resource server holds no shared secret with the AS, and HMAC "verified" with a
- * public key is the classic algorithm-confusion attack (RFC 8725 §2.1).
+ * The JWS algorithms accepted by default: the asymmetric ones. `none` and the HMAC family are
+ * never accepted: a resource server holds no shared secret with the AS, and HMAC "verified" with
+ * a public key is the classic algorithm-confusion attack (RFC 8725 §2.1).
  */
-export const DEFAULT_JWT_ALGORITHMS: readonly string[] = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'EdDSA',
-  'Ed25519',
-]
+export const DEFAULT_JWT_ALGORITHMS: readonly string[] = ASYMMETRIC_JWS_ALGORITHMS
 
 const ALLOWED_ALGORITHMS = new Set(DEFAULT_JWT_ALGORITHMS)
 
@@ -170,30 +159,12 @@ function isAccessTokenTyp(typ: unknown, allowJwt: boolean): boolean {
  * @see [MCP Authorization: Token Audience Binding and Validation](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#token-audience-binding-and-validation)
  */
 export function jwtVerifier(options: JwtVerifierOptions): Verifier {
-  if (typeof options?.issuer !== 'string' || options.issuer === '')
-    invalidOptions('jwtVerifier: issuer is required')
-  if (typeof options.audience !== 'string' || options.audience === '') {
-    invalidOptions('jwtVerifier: audience (the canonical resource identifier) is required')
-  }
-  let audience: string
-  try {
-    audience = canonicalResource(options.audience)
-  } catch (error) {
-    invalidOptions('jwtVerifier: audience is not a valid resource identifier', (error as Error).message)
-  }
+  const issuer = requiredString(options?.issuer, 'jwtVerifier: issuer')
+  const audience = requiredResource(options.audience, 'jwtVerifier: audience')
   if (options.jwks !== undefined && options.jwksUri !== undefined) {
     invalidOptions('jwtVerifier: give either jwks or jwksUri, not both')
   }
-  if (options.jwksUri !== undefined) {
-    try {
-      assertSecureEndpoint(options.jwksUri, { allowHttpLoopback: true })
-    } catch (error) {
-      invalidOptions(
-        'jwtVerifier: jwksUri must be an https URL (http only on loopback)',
-        (error as Error).message,
-      )
-    }
-  }
+  if (options.jwksUri !== undefined) checkSecureUrl(options.jwksUri, 'jwtVerifier: jwksUri')
   const algorithms = [...(options.algorithms ?? DEFAULT_JWT_ALGORITHMS)]
   if (algorithms.length === 0) invalidOptions('jwtVerifier: algorithms is empty')
   for (const alg of algorithms) {
@@ -205,7 +176,6 @@ export function jwtVerifier(options: JwtVerifierOptions): Verifier {
   const now = options.now ?? Date.now
   const tolerance = options.clockToleranceSeconds ?? 5
   const allowJwtTyp = options.allowJwtTyp === true
-  const issuer = options.issuer
   const getKey = createKeySource({
     issuer,
     ...(options.jwks === undefined ? {} : { jwks: options.jwks }),

@@ -9,12 +9,11 @@
  * @module
  */
 
-import { assertSecureEndpoint } from '../protocol/authorization-server-metadata.js'
 import {
   type ProtectedResourceMetadata,
   validateProtectedResourceMetadata,
 } from '../protocol/protected-resource-metadata.js'
-import { audienceMatches, canonicalResource } from '../protocol/resource.js'
+import { audienceMatches } from '../protocol/resource.js'
 import { expandScopes, isValidScopeToken } from '../protocol/scope.js'
 import { protectedResourceMetadataUrl } from '../protocol/well-known.js'
 import type { AuthInfo, VerifiedToken, Verifier } from './auth-info.js'
@@ -34,6 +33,7 @@ import {
 } from './challenge.js'
 import { invalidOptions, TokenVerificationError } from './errors.js'
 import { type MetadataEndpoint, metadataResponse, PRM_ROOT_PATH, pathAndQuery } from './metadata.js'
+import { checkSecureUrl, requiredResource } from './option-checks.js'
 import { BODY_TOO_LARGE, compileScopePolicy, type ScopePolicy, scopesForRequest } from './scope-policy.js'
 import { hashToken, TokenCache, type TokenCacheOptions } from './token-cache.js'
 
@@ -128,17 +128,6 @@ interface CacheEntry {
   granted: ReadonlySet<string>
 }
 
-function checkUrlOption(value: string, name: string): void {
-  try {
-    assertSecureEndpoint(value, { allowHttpLoopback: true })
-  } catch (error) {
-    invalidOptions(
-      `protectedResource: ${name} must be an https URL (http only on loopback)`,
-      (error as Error).message,
-    )
-  }
-}
-
 /**
  * Builds a protected resource. Every option is checked here, so a misconfiguration fails at
  * start-up and never opens a door at request time: a resource that is not canonical, no
@@ -167,22 +156,14 @@ function checkUrlOption(value: string, name: string): void {
  * @see [MCP Authorization: Token Handling](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#token-handling)
  */
 export function protectedResource(options: ProtectedResourceOptions): ProtectedResource {
-  if (typeof options?.resource !== 'string' || options.resource === '') {
-    invalidOptions('protectedResource: resource is required')
-  }
-  let resource: string
-  try {
-    resource = canonicalResource(options.resource)
-  } catch (error) {
-    invalidOptions('protectedResource: resource is not a valid resource identifier', (error as Error).message)
-  }
+  const resource = requiredResource(options?.resource, 'protectedResource: resource')
   if (resource !== options.resource) {
     invalidOptions(
       'protectedResource: resource must be given in canonical form',
       `canonical form: ${resource}`,
     )
   }
-  if (options.allowInsecureResource !== true) checkUrlOption(resource, 'resource')
+  if (options.allowInsecureResource !== true) checkSecureUrl(resource, 'protectedResource: resource')
   const verifier = options.verifier
   if (typeof verifier?.verify !== 'function') invalidOptions('protectedResource: verifier is required')
 
@@ -207,7 +188,7 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
   if (scopesSupported.length > 0) document.scopes_supported = [...new Set(scopesSupported)]
   if (options.resourceName !== undefined) document.resource_name = options.resourceName
   if (options.resourceDocumentation !== undefined) {
-    checkUrlOption(options.resourceDocumentation, 'resourceDocumentation')
+    checkSecureUrl(options.resourceDocumentation, 'protectedResource: resourceDocumentation')
     document.resource_documentation = options.resourceDocumentation
   }
   let metadataDocument: ProtectedResourceMetadata
@@ -218,7 +199,7 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
     invalidOptions('protectedResource: the metadata would be invalid', (error as Error).message)
   }
   for (const issuer of metadataDocument.authorization_servers ?? [])
-    checkUrlOption(issuer, 'authorizationServers')
+    checkSecureUrl(issuer, 'protectedResource: authorizationServers')
 
   const metadataUrl = protectedResourceMetadataUrl(resource)
   const paths = new Set([pathAndQuery(metadataUrl)])

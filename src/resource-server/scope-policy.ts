@@ -6,6 +6,7 @@
  * @module
  */
 
+import { readUpTo } from '../protocol/read-up-to.js'
 import { isValidScopeToken, type ScopeHierarchy } from '../protocol/scope.js'
 import { invalidOptions } from './errors.js'
 
@@ -140,27 +141,7 @@ export async function scopesForRequest(
 async function readBounded(request: Request, maxBytes: number): Promise<string | typeof BODY_TOO_LARGE> {
   const declared = request.headers.get('content-length')
   if (declared !== null && Number(declared) > maxBytes) return BODY_TOO_LARGE
-  const body = request.body
-  if (body === null) return ''
-  const reader = body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      // Not awaited: cancelling one branch of a tee settles only once the other is cancelled too.
-      reader.cancel().catch(() => undefined)
-      return BODY_TOO_LARGE
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset)
-    offset += chunk.byteLength
-  }
-  return new TextDecoder().decode(bytes)
+  // `request` is a clone: readUpTo does not wait on the cancel, which would wait for the original.
+  const bytes = await readUpTo(request.body, maxBytes)
+  return bytes === undefined ? BODY_TOO_LARGE : new TextDecoder().decode(bytes)
 }

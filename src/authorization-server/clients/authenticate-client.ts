@@ -19,25 +19,15 @@ import {
 } from 'jose'
 import type { TokenEndpointAuthMethod } from '../../protocol/client-metadata.js'
 import { OAuthError } from '../../protocol/errors.js'
+import { ASYMMETRIC_JWS_ALGORITHMS } from '../../protocol/jws-algorithms.js'
 import type { Client, ServerContext } from '../context.js'
 import { constantTimeEqual } from '../digest.js'
 
 /** RFC 7523 §2.2 client assertion type. */
 export const JWT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'
 
-/** Asymmetric algorithms accepted for client assertions; never `none`, never HMAC. */
-export const ASSERTION_ALGORITHMS: readonly string[] = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'EdDSA',
-]
+/** Algorithms accepted for client assertions: the asymmetric ones, never `none`, never HMAC. */
+export const ASSERTION_ALGORITHMS: readonly string[] = ASYMMETRIC_JWS_ALGORITHMS
 
 // A client assertion is short-lived; its jti must be remembered until it expires.
 const MAX_ASSERTION_LIFETIME_S = 3600

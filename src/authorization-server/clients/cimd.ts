@@ -11,6 +11,7 @@ import {
   validateClientIdMetadataDocument,
 } from '../../protocol/client-metadata.js'
 import { OAuthError } from '../../protocol/errors.js'
+import { readUpTo } from '../../protocol/read-up-to.js'
 import type { Store } from '../../storage/types.js'
 import type { Client } from '../context.js'
 import type { CimdOptions } from '../options.js'
@@ -30,27 +31,8 @@ async function readCapped(response: Response, max: number): Promise<string | und
     await response.body?.cancel().catch(() => undefined)
     return undefined
   }
-  if (response.body === null) return ''
-  const reader = response.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > max) {
-      await reader.cancel().catch(() => undefined)
-      return undefined
-    }
-    chunks.push(value)
-  }
-  const bytes = new Uint8Array(size)
-  let offset = 0
-  for (const c of chunks) {
-    bytes.set(c, offset)
-    offset += c.byteLength
-  }
-  return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  const bytes = await readUpTo(response.body, max)
+  return bytes === undefined ? undefined : new TextDecoder('utf-8', { fatal: true }).decode(bytes)
 }
 
 /**

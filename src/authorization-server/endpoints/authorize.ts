@@ -15,12 +15,12 @@
  */
 import { OAuthError } from '../../protocol/errors.js'
 import { randomToken } from '../../protocol/random.js'
-import { hasScopes } from '../../protocol/scope.js'
 import { authorizationErrorRedirect, issueCodeRedirect } from '../authorization-response.js'
 import { checkPkce } from '../checks/pkce.js'
 import { checkRedirectUri } from '../checks/redirect-uri.js'
 import { resolveResource } from '../checks/resource.js'
 import { resolveScopes } from '../checks/scope.js'
+import { grantConsent, isConsentRemembered } from '../consent.js'
 import type { Client, ServerContext } from '../context.js'
 import { AuthorizationPageError } from '../errors.js'
 import { parseParams } from '../http.js'
@@ -223,16 +223,8 @@ export async function handleAuthorize(ctx: ServerContext, request: Request): Pro
   }
 
   if (user !== undefined && ctx.rememberConsent && isSameOriginOrDirect(request)) {
-    const consent = await ctx.store.consents.get(
-      {
-        subject: user.subject,
-        client_id: client.client_id,
-        resource: resource.uri,
-        redirect_uri: redirectUri,
-      },
-      now,
-    )
-    if (consent !== undefined && hasScopes(consent.scopes, scopes)) {
+    const consent = { subject: user.subject, client, resource, redirectUri, scopes }
+    if (await isConsentRemembered(ctx, consent, now)) {
       if ('upstream' in ctx.login) {
         // Straight to the provider; the remembered consent holds only if it signs in the same user.
         const transactionId = randomToken(32)
@@ -243,15 +235,7 @@ export async function handleAuthorize(ctx: ServerContext, request: Request): Pro
         )
         return ctx.login.upstream.begin({ transactionId })
       }
-      ctx.audit({
-        type: 'consent.granted',
-        at: now,
-        subject: user.subject,
-        client_id: client.client_id,
-        resource: resource.uri,
-        scopes,
-        remembered: true,
-      })
+      await grantConsent(ctx, consent, now, { save: false, remembered: true })
       return issueCodeRedirect(ctx, { ...tx, subject: user.subject }, 302)
     }
   }

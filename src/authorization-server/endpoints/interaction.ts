@@ -9,6 +9,7 @@ import { OAuthError } from '../../protocol/errors.js'
 import { authorizationErrorRedirect, issueCodeRedirect } from '../authorization-response.js'
 import { checkRedirectUri } from '../checks/redirect-uri.js'
 import { findResource } from '../checks/resource.js'
+import { grantConsent } from '../consent.js'
 import type { Client, ServerContext } from '../context.js'
 import { AuthorizationPageError } from '../errors.js'
 import { readForm } from '../http.js'
@@ -199,19 +200,8 @@ export async function handleConsent(ctx: ServerContext, request: Request): Promi
     )
   }
   const subject = tx.subject!
-  if (remember) {
-    await ctx.store.consents.put(
-      { subject, client_id: client.client_id, resource: resource.uri, redirect_uri: redirectUri },
-      { scopes: consumed.scopes, created_at: now, expires_at: now + ctx.lifetimes.consent },
-    )
-  }
-  ctx.audit({
-    type: 'consent.granted',
-    at: now,
-    subject,
-    client_id: client.client_id,
-    resource: resource.uri,
-    scopes: consumed.scopes,
+  await grantConsent(ctx, { subject, client, resource, redirectUri, scopes: consumed.scopes }, now, {
+    save: remember,
     remembered: false,
   })
   return issueCodeRedirect(ctx, { ...consumed, redirect_uri: redirectUri, subject }, 303)
@@ -269,24 +259,8 @@ export async function handleUpstreamCallback(ctx: ServerContext, request: Reques
     )
   }
   ctx.audit({ type: 'login.succeeded', at: now, subject: user.subject, client_id: client.client_id })
-  if (tx.remember === true) {
-    await ctx.store.consents.put(
-      {
-        subject: user.subject,
-        client_id: client.client_id,
-        resource: resource.uri,
-        redirect_uri: redirectUri,
-      },
-      { scopes: tx.scopes, created_at: now, expires_at: now + ctx.lifetimes.consent },
-    )
-  }
-  ctx.audit({
-    type: 'consent.granted',
-    at: now,
-    subject: user.subject,
-    client_id: client.client_id,
-    resource: resource.uri,
-    scopes: tx.scopes,
+  await grantConsent(ctx, { subject: user.subject, client, resource, redirectUri, scopes: tx.scopes }, now, {
+    save: tx.remember === true,
     remembered: tx.remembered_subject !== undefined,
   })
   const session = await ctx.session.issue(user, now)

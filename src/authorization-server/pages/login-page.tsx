@@ -26,8 +26,41 @@ export interface LoginPageProps {
   stylesheetPath?: string
 }
 
+/** Props of {@link Field}. */
+interface FieldProps {
+  type: 'text' | 'password'
+  /** The input's `name` and `id`. */
+  name: string
+  label: string
+  autocomplete: string
+  maxlength: number
+  autofocus: boolean
+  /** The input's other attributes. */
+  attributes?: Record<string, string | boolean>
+}
+
+/** One required input with its label. */
+function Field(props: FieldProps) {
+  return (
+    <div class="field">
+      <label for={props.name}>{props.label}</label>
+      <input
+        type={props.type}
+        id={props.name}
+        name={props.name}
+        autocomplete={props.autocomplete}
+        required
+        maxlength={props.maxlength}
+        autofocus={props.autofocus}
+        {...props.attributes}
+      />
+    </div>
+  )
+}
+
 function LoginPage(props: LoginPageProps) {
   const hasUsername = props.username !== undefined && props.username !== ''
+  const hasError = props.error !== undefined && props.error !== ''
   return (
     <Layout
       title="Sign in"
@@ -37,7 +70,7 @@ function LoginPage(props: LoginPageProps) {
       <p class="lead">
         to continue to <strong>{props.clientName}</strong>
       </p>
-      {props.error !== undefined && props.error !== '' ? (
+      {hasError ? (
         <div class="alert" role="alert" id="login-error">
           {props.error}
         </div>
@@ -45,36 +78,24 @@ function LoginPage(props: LoginPageProps) {
       <form method="post" action={props.action}>
         <input type="hidden" name="transaction" value={props.transactionId} />
         <input type="hidden" name="csrf" value={props.csrfToken} />
-        <div class="field">
-          <label for="username">Username</label>
-          <input
-            type="text"
-            id="username"
-            name="username"
-            autocomplete="username"
-            autocapitalize="none"
-            spellcheck={false}
-            required
-            maxlength={256}
-            value={props.username ?? ''}
-            autofocus={!hasUsername}
-          />
-        </div>
-        <div class="field">
-          <label for="password">Password</label>
-          <input
-            type="password"
-            id="password"
-            name="password"
-            autocomplete="current-password"
-            required
-            maxlength={1024}
-            autofocus={hasUsername}
-            {...(props.error !== undefined && props.error !== ''
-              ? { 'aria-describedby': 'login-error' }
-              : {})}
-          />
-        </div>
+        <Field
+          type="text"
+          name="username"
+          label="Username"
+          autocomplete="username"
+          maxlength={256}
+          autofocus={!hasUsername}
+          attributes={{ autocapitalize: 'none', spellcheck: false, value: props.username ?? '' }}
+        />
+        <Field
+          type="password"
+          name="password"
+          label="Password"
+          autocomplete="current-password"
+          maxlength={1024}
+          autofocus={hasUsername}
+          {...(hasError ? { attributes: { 'aria-describedby': 'login-error' } } : {})}
+        />
         <button type="submit" class="button button-primary button-block">
           Sign in
         </button>

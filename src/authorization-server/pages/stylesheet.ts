@@ -9,51 +9,50 @@
 /** The path the router serves {@link stylesheetResponse} at. */
 export const STYLESHEET_PATH = '/assets/portcullis.css'
 
+/**
+ * The colours of the light and the dark scheme, as CSS custom properties: one table, rendered
+ * once for each scheme, so every variable has both values.
+ */
+const COLOURS: Record<string, { light: string; dark: string }> = {
+  bg: { light: '#f3f4f6', dark: '#0d1015' },
+  surface: { light: '#ffffff', dark: '#161a21' },
+  text: { light: '#181c22', dark: '#e7eaef' },
+  muted: { light: '#535c68', dark: '#a4adba' },
+  border: { light: '#d5dae1', dark: '#2d343f' },
+  subtle: { light: '#f4f6f9', dark: '#1d222b' },
+  accent: { light: '#1d5bd6', dark: '#6aa5ff' },
+  'accent-hover': { light: '#1749ad', dark: '#8ab8ff' },
+  'on-accent': { light: '#ffffff', dark: '#0a0f18' },
+  focus: { light: '#1d5bd6', dark: '#8ab8ff' },
+  'warn-bg': { light: '#fff6db', dark: '#2a2210' },
+  'warn-border': { light: '#d29a00', dark: '#a57d12' },
+  'warn-text': { light: '#4f3700', dark: '#f5dc94' },
+  'error-bg': { light: '#fdeced', dark: '#2c1417' },
+  'error-border': { light: '#cf2a36', dark: '#e0525c' },
+  'error-text': { light: '#7d0f1a', dark: '#ffb9b4' },
+  'ok-bg': { light: '#e6f4ea', dark: '#12291b' },
+  'ok-text': { light: '#135c2c', dark: '#94dfaa' },
+  shadow: {
+    light: '0 1px 2px rgb(16 24 40 / 6%), 0 12px 32px rgb(16 24 40 / 8%)',
+    dark: '0 1px 2px rgb(0 0 0 / 40%), 0 12px 32px rgb(0 0 0 / 35%)',
+  },
+}
+
+function colours(scheme: 'light' | 'dark', indent: string): string {
+  return Object.entries(COLOURS)
+    .map(([name, value]) => `${indent}--${name}: ${value[scheme]};`)
+    .join('\n')
+}
+
 const CSS = `:root {
   color-scheme: light dark;
-  --bg: #f3f4f6;
-  --surface: #ffffff;
-  --text: #181c22;
-  --muted: #535c68;
-  --border: #d5dae1;
-  --subtle: #f4f6f9;
-  --accent: #1d5bd6;
-  --accent-hover: #1749ad;
-  --on-accent: #ffffff;
-  --focus: #1d5bd6;
-  --warn-bg: #fff6db;
-  --warn-border: #d29a00;
-  --warn-text: #4f3700;
-  --error-bg: #fdeced;
-  --error-border: #cf2a36;
-  --error-text: #7d0f1a;
-  --ok-bg: #e6f4ea;
-  --ok-text: #135c2c;
+${colours('light', '  ')}
   --radius: 14px;
-  --shadow: 0 1px 2px rgb(16 24 40 / 6%), 0 12px 32px rgb(16 24 40 / 8%);
   --mono: ui-monospace, "SFMono-Regular", "Cascadia Mono", "Segoe UI Mono", Menlo, Consolas, monospace;
 }
 @media (prefers-color-scheme: dark) {
   :root {
-    --bg: #0d1015;
-    --surface: #161a21;
-    --text: #e7eaef;
-    --muted: #a4adba;
-    --border: #2d343f;
-    --subtle: #1d222b;
-    --accent: #6aa5ff;
-    --accent-hover: #8ab8ff;
-    --on-accent: #0a0f18;
-    --focus: #8ab8ff;
-    --warn-bg: #2a2210;
-    --warn-border: #a57d12;
-    --warn-text: #f5dc94;
-    --error-bg: #2c1417;
-    --error-border: #e0525c;
-    --error-text: #ffb9b4;
-    --ok-bg: #12291b;
-    --ok-text: #94dfaa;
-    --shadow: 0 1px 2px rgb(0 0 0 / 40%), 0 12px 32px rgb(0 0 0 / 35%);
+${colours('dark', '    ')}
   }
 }
 *, *::before, *::after { box-sizing: border-box; }
@@ -133,25 +132,15 @@ input[type="text"]:focus-visible, input[type="password"]:focus-visible { outline
 .button-block { width: 100%; }
 .actions { display: flex; gap: 0.75rem; justify-content: flex-end; margin-top: 1.5rem; }
 .actions .button { flex: 1 1 0; }
-.alert {
-  margin-bottom: 1.25rem;
-  padding: 0.75rem 0.875rem;
-  border: 1px solid var(--error-border);
-  border-left-width: 4px;
-  border-radius: 8px;
-  background: var(--error-bg);
-  color: var(--error-text);
-  overflow-wrap: anywhere;
-}
-.warning {
+.alert, .warning {
   margin: 0 0 1.25rem;
   padding: 0.75rem 0.875rem;
-  border: 1px solid var(--warn-border);
+  border: 1px solid;
   border-left-width: 4px;
   border-radius: 8px;
-  background: var(--warn-bg);
-  color: var(--warn-text);
 }
+.alert { border-color: var(--error-border); background: var(--error-bg); color: var(--error-text); overflow-wrap: anywhere; }
+.warning { border-color: var(--warn-border); background: var(--warn-bg); color: var(--warn-text); }
 .warning p { margin: 0; }
 .warning p + p { margin-top: 0.25rem; }
 .client { display: flex; align-items: flex-start; gap: 1rem; margin-bottom: 1.25rem; }
