@@ -5,7 +5,9 @@
  * Method (mirrors the perf anchors): one Hono app on `@hono/node-server` in a child process
  * with three POST routes that differ only in auth; autocannon in this process, 50 connections,
  * the same duration per run, targets interleaved per round (order reversed every other round);
- * the figure is autocannon's `requests.average`; ratios are the median of per-round ratios.
+ * the figure is autocannon's `requests.average`; ratios are the median of per-round ratios. Many
+ * short rounds (8 of 1.5 s by default) keep each ratio's two runs close in time, so a shared
+ * host's drifting load skews them alike.
  *
  *   open       POST /open/mcp       no auth
  *   protected  POST /protected/mcp  Portcullis `protectedResource` + `jwtVerifier` (ES256, audience,
@@ -24,8 +26,8 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 4)
-const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 3)
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 8)
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 1.5)
 const WARMUP_SECONDS = 1
 const CONNECTIONS = 50
 

@@ -48,14 +48,27 @@ export function parseAuthorizationHeader(
 ): BearerTokenResult {
   if (value === null || value === undefined) return { kind: 'missing' }
   if (value.length > maxLength) return { kind: 'invalid', reason: 'too-large' }
-  if (value.length > 7 && value.charCodeAt(6) === 0x20 && value.slice(0, 6).toLowerCase() === 'bearer') {
-    const token = value.slice(7)
+  const token = bearerCandidate(value, maxLength)
+  if (token !== undefined) {
     if (TOKEN68.test(token)) return { kind: 'token', token }
     return { kind: 'invalid', reason: token.includes(',') ? 'multiple' : 'malformed' }
   }
   if (value.includes(',')) return { kind: 'invalid', reason: 'multiple' }
   if (/^bearer(?:\s|$)/i.test(value.trimStart())) return { kind: 'invalid', reason: 'malformed' }
   return { kind: 'missing' }
+}
+
+/**
+ * What follows `Bearer ` (any case) in a field value of at most `maxLength` characters, with its
+ * syntax not yet checked; `undefined` when the value is no such credential. A token found here
+ * and already verified needs no further parsing: verification only ever sees well-formed ones.
+ */
+export function bearerCandidate(value: string | null | undefined, maxLength: number): string | undefined {
+  if (value === null || value === undefined || value.length <= 7 || value.length > maxLength) return undefined
+  if (value.charCodeAt(6) !== 0x20) return undefined
+  return value.startsWith('Bearer') || value.slice(0, 6).toLowerCase() === 'bearer'
+    ? value.slice(7)
+    : undefined
 }
 
 const FORM = 'application/x-www-form-urlencoded'

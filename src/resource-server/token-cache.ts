@@ -27,10 +27,15 @@ interface Entry<V> {
   value: V
   /** Milliseconds since the epoch after which the entry is stale. */
   until: number
+  /** Read since it was (re)inserted: it gets a second chance before eviction. */
+  used: boolean
 }
 
 /**
- * A least-recently-used map with per-entry deadlines. Keys are token hashes, never tokens.
+ * A bounded map with per-entry deadlines. Keys are token hashes, never tokens. Eviction is
+ * second-chance (CLOCK): a read only marks its entry, so the hit path never rewrites the map;
+ * when full, the oldest entry goes unless it was read since it was inserted, in which case it
+ * moves to the back once.
  */
 export class TokenCache<V> {
   readonly #entries = new Map<string, Entry<V>>()
@@ -40,30 +45,41 @@ export class TokenCache<V> {
     this.#maxEntries = maxEntries
   }
 
-  /** The live entry under `key`, refreshed as most recently used; stale entries are dropped. */
+  /** The live entry under `key`; a stale entry is dropped. */
   get(key: string, now: number): V | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
-    this.#entries.delete(key)
-    if (entry.until <= now) return undefined
-    this.#entries.set(key, entry)
+    if (entry.until <= now) {
+      this.#entries.delete(key)
+      return undefined
+    }
+    entry.used = true
     return entry.value
   }
 
-  /** Stores `value` until `until` (ms since the epoch), evicting the oldest entry when full. */
+  /** Stores `value` until `until` (ms since the epoch), evicting to stay within the bound. */
   set(key: string, value: V, until: number): void {
     if (this.#maxEntries <= 0) return
     this.#entries.delete(key)
-    if (this.#entries.size >= this.#maxEntries) {
-      const oldest = this.#entries.keys().next()
-      if (oldest.done !== true) this.#entries.delete(oldest.value)
+    // Each pass either evicts or clears one mark, so this ends within two sweeps.
+    while (this.#entries.size >= this.#maxEntries) {
+      const [oldestKey, oldest] = this.#entries.entries().next().value as [string, Entry<V>]
+      this.#entries.delete(oldestKey)
+      if (!oldest.used) break
+      oldest.used = false
+      this.#entries.set(oldestKey, oldest)
     }
-    this.#entries.set(key, { value, until })
+    this.#entries.set(key, { value, until, used: false })
   }
 
   /** Number of entries held (stale ones included until touched). */
   get size(): number {
     return this.#entries.size
+  }
+
+  /** Whether `key` is held (stale or not), without marking it. */
+  has(key: string): boolean {
+    return this.#entries.has(key)
   }
 
   clear(): void {
