@@ -9,7 +9,7 @@ import { sha256 } from '../protocol/random.js'
 
 /** Options of the verified-token cache. */
 export interface TokenCacheOptions {
-  /** Most entries kept; the least recently used is dropped first. Default 10 000. */
+  /** Most entries kept; the oldest entry not read since it was stored is dropped first. Default 10 000. */
   maxEntries?: number
   /**
    * Longest time an entry is reused, in seconds, whatever the token's own expiry. Default 300.
