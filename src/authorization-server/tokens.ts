@@ -157,19 +157,21 @@ export async function verifyOwnAccessToken(
     typeof grantId !== 'string'
   )
     return undefined
-  const [revoked, grant] = await Promise.all([
+  const [stored, grant] = await Promise.all([
     deps.store.accessTokens.get(jti, now),
     grantId === '' ? undefined : deps.store.grants.get(grantId, now),
   ])
   const record: AccessTokenRecord = {
     jti,
-    grant_id: grantId,
+    // Tokens issued while every token was recorded carry no claim: their row names the grant,
+    // and revoking the grant marks that row.
+    grant_id: grantId === '' ? (stored?.grant_id ?? '') : grantId,
     client_id: clientId,
     subject: sub,
     resource: aud,
     scopes: typeof scope === 'string' ? parseScope(scope) : [],
     expires_at: exp * 1000,
-    ...(revoked?.revoked_at === undefined ? {} : { revoked_at: revoked.revoked_at }),
+    ...(stored?.revoked_at === undefined ? {} : { revoked_at: stored.revoked_at }),
   }
   const grantLive = grantId === '' || (grant !== undefined && grant.revoked_at === undefined)
   return { record, payload, active: record.revoked_at === undefined && grantLive }

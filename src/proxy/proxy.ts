@@ -169,17 +169,21 @@ export function createOAuthProxy(options: OAuthProxyOptions): OAuthProxy {
   async function grantOf(authInfo: AuthInfoLike): Promise<{ grantId: string; expiresAt: number }> {
     const claims = claimsOf(authInfo)
     const jti = claims?.['jti']
-    const grantId = claims?.[GRANT_ID_CLAIM]
+    const exp = claims?.['exp']
+    const grantClaim = claims?.[GRANT_ID_CLAIM]
     const none = () => new ProxyError('ERR_NO_UPSTREAM_TOKEN', 'no upstream token for this access token')
     if (claims === undefined || claims['iss'] !== issuer) throw none()
-    if (typeof jti !== 'string' || typeof grantId !== 'string') throw none()
+    if (typeof jti !== 'string' || (grantClaim !== undefined && typeof grantClaim !== 'string')) throw none()
     const at = now()
-    const [revoked, grant] = await Promise.all([
-      store.accessTokens.get(jti, at),
-      store.grants.get(grantId, at),
-    ])
-    if (revoked?.revoked_at !== undefined || grant === undefined || grant.revoked_at !== undefined)
-      throw none()
+    // The handler may hold on to an AuthInfo; an expired token gets nothing more.
+    if (typeof exp !== 'number' || exp * 1000 <= at) throw none()
+    const stored = await store.accessTokens.get(jti, at)
+    if (stored?.revoked_at !== undefined) throw none()
+    // Tokens issued while every token was recorded carry no claim: their row names the grant.
+    const grantId = grantClaim ?? stored?.grant_id
+    if (grantId === undefined) throw none()
+    const grant = await store.grants.get(grantId, at)
+    if (grant === undefined || grant.revoked_at !== undefined) throw none()
     // The token's claims must name the grant's own client and user.
     if (
       grant.client_id !== authInfo.clientId ||

@@ -142,8 +142,10 @@ describe('revocation (RFC 7009)', () => {
     const tokens = await obtainTokens(as, id)
     const claims = JSON.parse(atob(tokens.access_token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/')))
     const grant = (await store.grants.list({ client_id: id }))[0]!
-    // The token names its grant, so revoking the grant ends it without a record per token.
+    // The token names its grant, so revoking the grant ends it without a record per token;
+    // introspection says so too, for resource servers that introspect.
     expect(claims.grant_id).toBe(grant.id)
+    expect((await introspect(as, tokens.access_token))['grant_id']).toBe(grant.id)
     expect(JSON.parse(memoryStoreSnapshot(store)).accessTokens).toHaveLength(0)
     for (let i = 0; i < 2; i++) {
       expect((await postForm(as, '/revoke', { token: tokens.access_token, client_id: id })).status).toBe(200)

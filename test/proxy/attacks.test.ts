@@ -2,7 +2,7 @@
  * One test per attack on OAuth proxies (anchors §3 S13-S18) and token passthrough, each sending
  * the malicious input to the real proxy in front of a real upstream provider and proving it fails.
  */
-import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose'
+import { decodeJwt, exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose'
 import { afterEach, describe, expect, it } from 'vitest'
 import { computeCodeChallenge, generateCodeVerifier } from '../../src/protocol/pkce.js'
 import { memoryStoreSnapshot } from '../../src/storage/memory.js'
@@ -423,5 +423,31 @@ describe('attacks on the proxy', () => {
         code: 'ERR_NO_UPSTREAM_TOKEN',
       })
     }
+  })
+
+  it('an expired, revoked or altered access token gets no upstream token, though its grant lives on', async () => {
+    world = await startProxyWorld()
+    const w = world
+    const tokens = await flowThroughProxy(w, new TestBrowser())
+    const claims = decodeJwt(tokens.access_token) as Record<string, unknown>
+    const authInfo = { clientId: tokens.client_id, claims }
+    await expect(w.proxy.upstreamTokenFor(authInfo)).resolves.toBeDefined()
+    const refused = (info: typeof authInfo) =>
+      expect(w.proxy.upstreamTokenFor(info)).rejects.toMatchObject({ code: 'ERR_NO_UPSTREAM_TOKEN' })
+    // A handler that kept the AuthInfo past the token's expiry.
+    w.clock.offset = (tokens.expires_in + 1) * 1000
+    await refused(authInfo)
+    w.clock.offset = 0
+    // Claims naming the grant but another user, or another client.
+    await refused({ ...authInfo, claims: { ...claims, sub: 'someone-else' } })
+    await refused({ clientId: 'other-client', claims: { ...claims, client_id: 'other-client' } })
+    // The token revoked by its client.
+    const revoke = await fetch(`${w.issuer}/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: tokens.access_token, client_id: tokens.client_id }),
+    })
+    expect(revoke.status).toBe(200)
+    await refused(authInfo)
   })
 })

@@ -80,6 +80,40 @@ describe('createSqliteStore', () => {
     }
   })
 
+  it('marks access-token rows of older releases (issued unrevoked) when their grant is revoked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'portcullis-sqlite-'))
+    const filename = join(dir, 'store.db')
+    try {
+      const store = await createSqliteStore({ filename, encryptionKey: randomToken(32) })
+      for (const id of ['g-old', 'g-other']) {
+        await store.grants.create({
+          id,
+          subject: 's',
+          client_id: 'c',
+          resource: 'r',
+          scopes: [],
+          created_at: 1,
+        })
+      }
+      // An issuance record as earlier versions wrote one for every token.
+      const raw = new Database(filename)
+      const insert = raw.prepare(
+        `insert into portcullis_access_tokens (jti, grant_id, client_id, subject, resource, scopes, expires_at, revoked_at)
+         values (?, ?, 'c', 's', 'r', '[]', 10000, null)`,
+      )
+      insert.run('at-old', 'g-old')
+      insert.run('at-other', 'g-other')
+      raw.close()
+      expect((await store.accessTokens.get('at-old', 2))?.revoked_at).toBeUndefined()
+      expect(await store.grants.revoke('g-old', 5)).toBe(true)
+      expect((await store.accessTokens.get('at-old', 6))?.revoked_at).toBe(5)
+      expect((await store.accessTokens.get('at-other', 6))?.revoked_at).toBeUndefined()
+      await store.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('cannot read sealed values with another key-encryption key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portcullis-sqlite-'))
     const filename = join(dir, 'store.db')

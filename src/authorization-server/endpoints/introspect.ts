@@ -10,7 +10,7 @@ import { serializeScope } from '../../protocol/scope.js'
 import { isConfidential } from '../clients/client-model.js'
 import type { ServerContext } from '../context.js'
 import { jsonResponse, NO_STORE, oauthErrorResponse } from '../http.js'
-import { verifyOwnAccessToken } from '../tokens.js'
+import { GRANT_ID_CLAIM, verifyOwnAccessToken } from '../tokens.js'
 import type { ClientAuthenticator } from './token.js'
 import { readTokenRequest } from './token-request.js'
 
@@ -44,6 +44,8 @@ export async function handleIntrospect(
           exp: Math.floor(r.expires_at / 1000),
           ...(verified.payload.iat === undefined ? {} : { iat: verified.payload.iat }),
           jti: r.jti,
+          // The same private claim the JWT carries, so an introspecting resource server sees it too.
+          ...(r.grant_id === '' ? {} : { [GRANT_ID_CLAIM]: r.grant_id }),
         },
         200,
         NO_STORE,

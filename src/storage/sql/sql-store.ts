@@ -107,13 +107,16 @@ export function createSqlStore(ctx: SqlStoreContext): Store {
       .returning('id')
       .executeTakeFirst()
     if (revoked === undefined) return false
-    await trx
-      .updateTable('portcullis_refresh_tokens')
-      .set({ revoked_at: now })
-      .where('grant_id', '=', id)
-      .where('revoked_at', 'is', null)
-      .execute()
-    // Access tokens are judged against their grant when introspected; nothing to mark here.
+    // Access-token rows are revocation records, or issuance records of tokens from before access
+    // tokens named their grant: those are marked here, the others are judged by their grant.
+    for (const table of ['portcullis_refresh_tokens', 'portcullis_access_tokens'] as const) {
+      await trx
+        .updateTable(table)
+        .set({ revoked_at: now })
+        .where('grant_id', '=', id)
+        .where('revoked_at', 'is', null)
+        .execute()
+    }
     return true
   }
 

@@ -52,6 +52,9 @@ const SQL = {
   revokeGrant: 'update portcullis_grants set revoked_at = ? where id = ? and revoked_at is null returning id',
   revokeGrantRefreshTokens:
     'update portcullis_refresh_tokens set revoked_at = ? where grant_id = ? and revoked_at is null',
+  // Issuance records of tokens from before access tokens named their grant (see sql-store.ts).
+  revokeGrantAccessTokens:
+    'update portcullis_access_tokens set revoked_at = ? where grant_id = ? and revoked_at is null',
   // A new window starts when the stored one has ended, else the count goes up (SET expressions
   // all read the row as it was).
   hitRateLimit: `insert into portcullis_rate_limits (key, count, reset_at) values (?, 1, ?)
@@ -81,6 +84,7 @@ export function withSqliteStatements(
   function revokeGrantNow(id: string, now: number): boolean {
     if (get(SQL.revokeGrant, now, id) === undefined) return false
     run(SQL.revokeGrantRefreshTokens, now, id)
+    run(SQL.revokeGrantAccessTokens, now, id)
     return true
   }
 
