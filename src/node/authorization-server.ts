@@ -62,6 +62,29 @@ export function safeOutboundFetches(options: NodeOutboundFetchOptions): {
   return out
 }
 
+/** The options {@link nodeServerDefaults} fills in. */
+type NodeDefaulted = 'fetch' | 'cimd' | 'getClientAddress' | 'sha256' | 'signJwt' | 'randomToken'
+
+/**
+ * The Node defaults of the authorization server and the proxy: the SSRF-safe outbound fetches,
+ * each request's socket address (recorded in `addresses` by the listener) for the registration
+ * rate limits, and hashing, signing and random tokens on `node:crypto`, without Web Crypto's
+ * thread-pool round trip. Options given explicitly win.
+ */
+export function nodeServerDefaults(
+  options: NodeOutboundFetchOptions &
+    Pick<AuthorizationServerOptions, Exclude<NodeDefaulted, 'fetch' | 'cimd'>>,
+  addresses: WeakMap<Request, string>,
+): Pick<AuthorizationServerOptions, NodeDefaulted> {
+  return {
+    ...safeOutboundFetches(options),
+    getClientAddress: (request) => addresses.get(request) ?? options.getClientAddress?.(request),
+    sha256: options.sha256 ?? sha256Sync,
+    signJwt: options.signJwt ?? createNodeJwtSigner(),
+    randomToken: options.randomToken ?? pooledRandomToken,
+  }
+}
+
 /** SHA-256 base64url with `node:crypto`: the same output as Web Crypto, without a thread-pool hop. */
 export function sha256Sync(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('base64url')
@@ -237,15 +260,8 @@ export function createNodeAuthorizationServer(
   options: NodeAuthorizationServerOptions,
 ): NodeAuthorizationServer {
   const addresses = new WeakMap<Request, string>()
-  const { cimd, fetch, safeFetch, getClientAddress, ...rest } = options
-  const portable: AuthorizationServerOptions = {
-    ...rest,
-    ...safeOutboundFetches(options),
-    getClientAddress: (request) => addresses.get(request) ?? getClientAddress?.(request),
-    sha256: rest.sha256 ?? sha256Sync,
-    signJwt: rest.signJwt ?? createNodeJwtSigner(),
-    randomToken: rest.randomToken ?? pooledRandomToken,
-  }
+  const { cimd, fetch, safeFetch, ...rest } = options
+  const portable: AuthorizationServerOptions = { ...rest, ...nodeServerDefaults(options, addresses) }
   const server = createAuthorizationServer(portable)
   const origin = new URL(options.issuer).origin
   return {

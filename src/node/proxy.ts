@@ -1,8 +1,8 @@
 /**
  * Node defaults for the proxy: every outbound fetch (the upstream provider's metadata, token,
  * userinfo, JWKS and revocation endpoints; Client ID Metadata Documents; client `jwks_uri`) goes
- * through the SSRF-safe fetch with no redirects, hashes use `node:crypto`, and requests carry
- * their socket's address for the registration rate limits.
+ * through the SSRF-safe fetch with no redirects, hashes, signatures and random tokens use
+ * `node:crypto`, and requests carry their socket's address for the registration rate limits.
  *
  * @module
  */
@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createOAuthProxy, type OAuthProxy, type OAuthProxyOptions } from '../proxy/proxy.js'
 import type { UpstreamOptions } from '../proxy/upstream-options.js'
 import { toNodeHandler } from './adapters/node-http.js'
-import { type NodeOutboundFetchOptions, safeOutboundFetches, sha256Sync } from './authorization-server.js'
+import { type NodeOutboundFetchOptions, nodeServerDefaults } from './authorization-server.js'
 import { createSafeFetch, type SafeFetchOptions } from './safe-fetch/safe-fetch.js'
 
 /** Options of {@link createNodeOAuthProxy}. */
@@ -51,7 +51,7 @@ export interface NodeOAuthProxy extends OAuthProxy {
  */
 export function createNodeOAuthProxy(options: NodeOAuthProxyOptions): NodeOAuthProxy {
   const addresses = new WeakMap<Request, string>()
-  const { cimd, fetch, safeFetch, getClientAddress, upstream, ...rest } = options
+  const { cimd, fetch, safeFetch, upstream, ...rest } = options
   const jsonFetch = createSafeFetch({
     maxRedirects: 0,
     maxBodyBytes: 256 * 1024,
@@ -61,9 +61,7 @@ export function createNodeOAuthProxy(options: NodeOAuthProxyOptions): NodeOAuthP
   const portable: OAuthProxyOptions = {
     ...rest,
     upstream: { ...upstream, fetch: upstream.fetch ?? ((input, init) => jsonFetch(input, init)) },
-    ...safeOutboundFetches(options),
-    getClientAddress: (request) => addresses.get(request) ?? getClientAddress?.(request),
-    sha256: rest.sha256 ?? sha256Sync,
+    ...nodeServerDefaults(options, addresses),
   }
   const proxy = createOAuthProxy(portable)
   const origin = new URL(options.issuer).origin
