@@ -6,9 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Browser, chromium, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CliProcess, startCli } from '../cli/support/run-cli.js'
+import { launchChromium } from './launch.js'
 
 let root: string
 let serve: CliProcess
@@ -22,20 +23,7 @@ beforeAll(async () => {
   serve = startCli(['serve', '--port', '0', '--data-dir', join(root, 'data')])
   const match = await serve.waitFor(/^mcp: (\S+)\nusername: (\S+)\npassword: (\S+)\n/m, 90_000)
   ;[, mcp, username, password] = match as unknown as [string, string, string, string]
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  })
+  browser = await launchChromium()
 }, 120_000)
 
 afterAll(async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { serve } from '@hono/node-server'
 import { Hono } from 'hono'
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createCsrf } from '../../src/authorization-server/csrf.js'
 import {
@@ -14,6 +14,7 @@ import {
   STYLESHEET_PATH,
   stylesheetResponse,
 } from '../../src/authorization-server/pages/index.js'
+import { launchChromium } from './launch.js'
 
 const AXE_PATH = fileURLToPath(new URL('../../node_modules/axe-core/axe.min.js', import.meta.url))
 const IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url))
@@ -253,22 +254,7 @@ async function axeScan(scheme: 'light' | 'dark', path: string): Promise<AxeViola
 beforeAll(async () => {
   ;({ server: otherServer, origin: otherOrigin } = await listen(otherOriginServer()))
   ;({ server: asServer, origin: asOrigin } = await listen(authorizationServer()))
-  // Playwright refuses --user-data-dir in args; every launch gets its own fresh profile made with
-  // mkdtemp and removed on close.
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  })
+  browser = await launchChromium()
   await mkdir(IMAGES, { recursive: true })
 })
 

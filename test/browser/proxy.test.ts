@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type Browser, chromium } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { computeCodeChallenge, generateCodeVerifier } from '../../src/protocol/pkce.js'
 import { memoryStoreSnapshot } from '../../src/storage/memory.js'
@@ -16,6 +16,7 @@ import {
   startProxyWorld,
   UPSTREAM_ACCOUNT,
 } from '../proxy/support.js'
+import { launchChromium } from './launch.js'
 
 let browser: Browser
 let world: ProxyWorld
@@ -34,20 +35,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => clientServer.listen(0, '127.0.0.1', resolve))
   clientOrigin = `http://127.0.0.1:${(clientServer.address() as AddressInfo).port}`
   world = await startProxyWorld()
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  })
+  browser = await launchChromium()
 })
 
 afterAll(async () => {

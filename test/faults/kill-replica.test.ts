@@ -4,11 +4,10 @@
  * consents, refresh tokens, signing keys — and every access token issued still verifies at the
  * resource server.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../../src/storage/sql/postgres.js'
 import { callTool, findLostRegistrations, REDIRECT_URI, runLoad } from '../load/load.js'
-import { type ReplicaSet, startReplicas } from '../load/replicas.js'
-import { type TestDatabase, withPostgres } from '../support/postgres.js'
+import { replicasOnPostgres } from '../load/postgres-replicas.js'
 
 const CLIENTS = 40
 
@@ -19,20 +18,10 @@ async function jwksKids(server: string): Promise<string[]> {
 }
 
 describe('an authorization-server replica killed under load', () => {
-  let database: TestDatabase
-  let replicas: ReplicaSet
-
-  beforeAll(async () => {
-    database = await withPostgres()
-    replicas = await startReplicas({ store: { kind: 'postgres', url: database.url } })
-  }, 120_000)
-
-  afterAll(async () => {
-    await replicas?.stop()
-    await database?.drop()
-  })
+  const suite = replicasOnPostgres()
 
   it('keeps serving on the other replica and loses nothing acknowledged', async () => {
+    const { database, replicas } = suite
     const kidsBefore = await jwksKids(replicas.authorizationServers[0]!)
     expect(kidsBefore.length).toBeGreaterThan(0)
 

@@ -3,29 +3,18 @@
  * authorization-server processes and the resource server on one Postgres database. No 5xx, no
  * crash, no hang, and the heap of every process stays where it was.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type ReplicaSet, startReplicas } from '../load/replicas.js'
-import { type TestDatabase, withPostgres } from '../support/postgres.js'
+import { describe, expect, it } from 'vitest'
+import { replicasOnPostgres } from '../load/postgres-replicas.js'
 import { formatFuzzReport, runFuzz } from './fuzz.js'
 
 // A fixed seed keeps the suite repeatable; `npm run fuzz` picks a new one each run.
 const SEED = Number(process.env['PORTCULLIS_FUZZ_SEED'] ?? 20260728)
 
 describe('fuzzing every endpoint', () => {
-  let database: TestDatabase
-  let replicas: ReplicaSet
-
-  beforeAll(async () => {
-    database = await withPostgres()
-    replicas = await startReplicas({ store: { kind: 'postgres', url: database.url } })
-  }, 120_000)
-
-  afterAll(async () => {
-    await replicas?.stop()
-    await database?.drop()
-  })
+  const suite = replicasOnPostgres()
 
   it('answers every generated request without a 5xx, a crash or a hang', async () => {
+    const { replicas } = suite
     const report = await runFuzz(replicas, { seconds: 5, seed: SEED })
     const summary = `${formatFuzzReport(report)}\n${JSON.stringify(report.findings, null, 1)}`
     expect(report.requests, summary).toBeGreaterThan(100)

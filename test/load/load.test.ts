@@ -2,26 +2,15 @@
  * The short version of `npm run load`: two authorization-server processes and the resource server
  * on one Postgres database, ten simulated MCP clients living their whole life across both.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type TestDatabase, withPostgres } from '../support/postgres.js'
+import { describe, expect, it } from 'vitest'
 import { formatReport, runLoad } from './load.js'
-import { type ReplicaSet, startReplicas } from './replicas.js'
+import { replicasOnPostgres } from './postgres-replicas.js'
 
 describe('load across two authorization-server replicas on Postgres', () => {
-  let database: TestDatabase
-  let replicas: ReplicaSet
-
-  beforeAll(async () => {
-    database = await withPostgres()
-    replicas = await startReplicas({ store: { kind: 'postgres', url: database.url } })
-  }, 120_000)
-
-  afterAll(async () => {
-    await replicas?.stop()
-    await database?.drop()
-  })
+  const suite = replicasOnPostgres()
 
   it('completes every life with no 5xx, no lost registration and no double-spent refresh token', async () => {
+    const { replicas } = suite
     const report = await runLoad(replicas, { clients: 10, concurrency: 5 })
     const summary = formatReport(report)
     expect(report.failures, summary).toEqual([])
