@@ -15,13 +15,12 @@ import { localAccounts } from '../../src/authorization-server/accounts/local-acc
 import {
   createDemoMcpHandler,
   createNotesBook,
-  DEMO_SCOPE_POLICY,
   DEMO_SCOPES,
+  demoProtectedResource,
 } from '../../src/cli/serve/demo-mcp-server.js'
 import type { Logger } from '../../src/cli/serve/logger.js'
 import { type ServeRuntime, startServe } from '../../src/cli/serve/start-serve.js'
 import { createNodeAuthorizationServer } from '../../src/node/authorization-server.js'
-import { jwtVerifier, protectedResource } from '../../src/node/resource-server.js'
 import { createMemoryStore } from '../../src/storage/memory.js'
 import { completeLogin } from '../cli/support/form-browser.js'
 import { CLI_ENTRY, REPO_ROOT } from '../cli/support/run-cli.js'
@@ -184,16 +183,7 @@ export async function startClientCredentialsDeployment(): Promise<{
     onAudit: (event) => void audit.push(event as unknown as AuditRecord),
   })
   await as.ready()
-  const rs = protectedResource({
-    resource: mcpUrl,
-    authorizationServers: [issuer],
-    verifier: jwtVerifier({
-      issuer,
-      audience: mcpUrl,
-      fetch: (input, init) => as.fetch(new Request(input, init)),
-    }),
-    scopes: DEMO_SCOPE_POLICY,
-  })
+  const rs = demoProtectedResource(as, issuer, mcpUrl)
   const mcp = createDemoMcpHandler({
     rs,
     notes: createNotesBook(),

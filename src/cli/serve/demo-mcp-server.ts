@@ -16,9 +16,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { z } from 'zod'
-import { nodeAuthenticate } from '../../node/resource-server.js'
+import { jwtVerifier, nodeAuthenticate, protectedResource } from '../../node/resource-server.js'
 import { type SdkAuthInfo, toSdkAuthInfo } from '../../resource-server/auth-info.js'
-import type { ProtectedResource } from '../../resource-server/protected-resource.js'
+import type { ProtectedResource, ProtectedResourceOptions } from '../../resource-server/protected-resource.js'
 import type { ScopePolicy } from '../../resource-server/scope-policy.js'
 
 /** The demo's scopes and what the consent page says about each. */
@@ -38,6 +38,29 @@ export const DEMO_SCOPE_POLICY: ScopePolicy = {
 }
 
 /** Notes per user, in memory (the demo forgets them on restart). */
+/**
+ * The demo MCP server at `mcpUrl` as a resource protected by the authorization server `as` running
+ * in this process: its metadata and keys are read through `as.fetch`, without a network round trip.
+ */
+export function demoProtectedResource(
+  as: { fetch(request: Request): Promise<Response> },
+  issuer: string,
+  mcpUrl: string,
+  options: Omit<ProtectedResourceOptions, 'resource' | 'authorizationServers' | 'verifier' | 'scopes'> = {},
+): ProtectedResource {
+  return protectedResource({
+    ...options,
+    resource: mcpUrl,
+    authorizationServers: [issuer],
+    verifier: jwtVerifier({
+      issuer,
+      audience: mcpUrl,
+      fetch: (input, init) => as.fetch(new Request(input, init)),
+    }),
+    scopes: DEMO_SCOPE_POLICY,
+  })
+}
+
 export interface NotesBook {
   list(subject: string): readonly string[]
   add(subject: string, text: string): number

@@ -14,7 +14,6 @@ import {
   type NodeAuthorizationServer,
 } from '../../node/authorization-server.js'
 import { createNodeOAuthProxy } from '../../node/proxy.js'
-import { jwtVerifier, protectedResource } from '../../node/resource-server.js'
 import type { Store } from '../../storage/types.js'
 import { CliError } from '../errors.js'
 import type { ServeConfig } from './config.js'
@@ -25,7 +24,12 @@ import {
   readOrCreateSecrets,
   type ServeSecrets,
 } from './data-dir.js'
-import { createDemoMcpHandler, createNotesBook, DEMO_SCOPE_POLICY, DEMO_SCOPES } from './demo-mcp-server.js'
+import {
+  createDemoMcpHandler,
+  createNotesBook,
+  DEMO_SCOPES,
+  demoProtectedResource,
+} from './demo-mcp-server.js'
 import type { Logger } from './logger.js'
 import { upstreamFromConfig } from './upstream.js'
 
@@ -211,16 +215,7 @@ export async function startServe(config: ServeConfig, logger: Logger): Promise<S
     })
   }
 
-  const rs = protectedResource({
-    resource: mcpUrl,
-    authorizationServers: [issuer],
-    // The AS is in this process: its metadata and keys are read without a network round trip.
-    verifier: jwtVerifier({
-      issuer,
-      audience: mcpUrl,
-      fetch: (input, init) => as.fetch(new Request(input, init)),
-    }),
-    scopes: DEMO_SCOPE_POLICY,
+  const rs = demoProtectedResource(as, issuer, mcpUrl, {
     resourceName: 'Portcullis demo notes',
     serveRootMetadata: true,
     onReject: (event) =>
