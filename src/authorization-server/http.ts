@@ -6,6 +6,7 @@
  */
 import { OAuthError } from '../protocol/errors.js'
 import { readUpTo } from '../protocol/read-up-to.js'
+import { deferredResponse } from './deferred-response.js'
 
 /**
  * Headers of every token-bearing answer.
@@ -14,25 +15,16 @@ import { readUpTo } from '../protocol/read-up-to.js'
  */
 export const NO_STORE: Readonly<Record<string, string>> = { 'cache-control': 'no-store', pragma: 'no-cache' }
 
-const texts = new WeakMap<Response, string>()
-
-/** A JSON response. */
-export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
-  const text = JSON.stringify(body)
-  const response = new Response(text, {
-    status,
-    headers: { 'content-type': 'application/json', ...headers },
-  })
-  texts.set(response, text)
-  return response
-}
-
 /**
- * The body text a {@link jsonResponse} was made with, while its body is unread: a server adapter
- * can write it as is instead of reading the body stream back. `undefined` for any other response.
+ * A JSON response. Its web `Response` is built only if someone needs more than status, headers
+ * and text (see `deferred-response.ts`).
  */
-export function bufferedText(response: Response): string | undefined {
-  return response.bodyUsed ? undefined : texts.get(response)
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return deferredResponse(
+    JSON.stringify(body),
+    status,
+    new Headers({ 'content-type': 'application/json', ...headers }),
+  )
 }
 
 /**

@@ -19,6 +19,7 @@ import { createClientFinder } from './clients/find-client.js'
 import { createStaticClients } from './clients/static.js'
 import type { Endpoints, ServerContext } from './context.js'
 import { createCsrf } from './csrf.js'
+import { materialized } from './deferred-response.js'
 import { webSha256 } from './digest.js'
 import { handleAuthorize } from './endpoints/authorize.js'
 import { handleConsent, handleLogin, handleUpstreamCallback } from './endpoints/interaction.js'
@@ -284,8 +285,8 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
     return jsonResponse(new OAuthError('server_error', 'internal error').toJSON(), 500, NO_STORE)
   })
 
-  return {
-    fetch: async (request) => app.fetch(request),
+  const server: AuthorizationServer = {
+    fetch: async (request) => materialized(await app.fetch(request)),
     metadata: () => buildMetadata(ctx),
     async ready() {
       await ctx.keys.signingKey(now())
@@ -329,4 +330,17 @@ export function createAuthorizationServer(options: AuthorizationServerOptions): 
       return revoked
     },
   }
+  adapterFetches.set(server, async (request) => app.fetch(request))
+  return server
+}
+
+const adapterFetches = new WeakMap<AuthorizationServer, (request: Request) => Promise<Response>>()
+
+/**
+ * The request handler for a server adapter that writes answers itself: JSON answers may be
+ * deferred responses (see `deferred-response.ts`), read with `bufferedText`. Anything else should
+ * use `fetch`, which always answers a genuine `Response`.
+ */
+export function adapterFetch(server: AuthorizationServer): (request: Request) => Promise<Response> {
+  return adapterFetches.get(server) ?? server.fetch
 }

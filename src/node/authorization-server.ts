@@ -16,9 +16,13 @@ import {
 } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { CIMD_MAX_BYTES } from '../authorization-server/clients/cimd.js'
-import { bufferedText } from '../authorization-server/http.js'
+import { bufferedText } from '../authorization-server/deferred-response.js'
 import type { AuthorizationServerOptions, CimdOptions } from '../authorization-server/options.js'
-import { type AuthorizationServer, createAuthorizationServer } from '../authorization-server/server.js'
+import {
+  type AuthorizationServer,
+  adapterFetch,
+  createAuthorizationServer,
+} from '../authorization-server/server.js'
 import type { JwtSigner } from '../authorization-server/tokens.js'
 import { type CreateRequestOptions, createRequest } from './adapters/node-http.js'
 import { createSafeFetch, type SafeFetchOptions } from './safe-fetch/safe-fetch.js'
@@ -263,6 +267,7 @@ export function createNodeAuthorizationServer(
   const { cimd, fetch, safeFetch, ...rest } = options
   const portable: AuthorizationServerOptions = { ...rest, ...nodeServerDefaults(options, addresses) }
   const server = createAuthorizationServer(portable)
+  const serve = adapterFetch(server)
   const origin = new URL(options.issuer).origin
   return {
     ...server,
@@ -286,7 +291,7 @@ export function createNodeAuthorizationServer(
       let response: Response
       try {
         if (req.socket.remoteAddress !== undefined) addresses.set(request, req.socket.remoteAddress)
-        response = await server.fetch(request)
+        response = await serve(request)
       } catch {
         if (!res.headersSent) {
           res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })

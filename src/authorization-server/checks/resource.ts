@@ -25,6 +25,9 @@ export function resolveResource(
   }
   // One token has one audience: a request for several resources is refused, not merged.
   if (values.length > 1) throw new OAuthError('invalid_target', 'only one resource may be requested')
+  // A value already in canonical form is that resource: canonicalization maps it to itself.
+  const exact = resources.find((r) => r.canonical === values[0])
+  if (exact !== undefined) return exact
   let canonical: string
   try {
     canonical = canonicalResource(values[0]!)
