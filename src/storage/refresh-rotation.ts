@@ -1,6 +1,7 @@
 /**
  * The parts of refresh-token rotation every store shares: checking the input, sealing the
- * successor under a key derived from the presented token, and the decision table. Each store
+ * successor so that only a holder of the presented token can read it (`successor-envelope.ts`),
+ * and the decision table. Each store
  * runs {@link decideRotation} inside its own atomic step.
  *
  * @see [OAuth 2.1 §4.3.1](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-4.3.1)
@@ -9,35 +10,39 @@
  */
 
 import { sha256 } from '../protocol/random.js'
-import { decrypt, encrypt, recordAad, tokenDerivedKey } from './crypto.js'
+import { decrypt, recordAad, tokenDerivedKey } from './crypto.js'
 import { StorageError } from './errors.js'
+import { openSuccessorV2, sealSuccessorV2, successorCiphertext } from './successor-envelope.js'
 import type { GrantRecord, RefreshRotation, RefreshRotationInput, RefreshTokenRecord } from './types.js'
 
 /** Default grace window for duplicate presentations of a just-rotated refresh token. */
 export const DEFAULT_REFRESH_GRACE_MS = 10_000
 
 /**
- * The cryptography of a rotation: the hash check and the successor's sealing under a key derived
- * from the presented token. Implementations must produce and read the same envelopes
- * (`pc1.rt.<iv>.<ciphertext+tag>`, AES-256-GCM under HKDF-SHA256 of the token, see `crypto.ts`), so
- * a store written through one can be read through another.
+ * The cryptography of a rotation: the hash check and the successor's envelope. Implementations
+ * must produce and read the same envelopes (see `successor-envelope.ts`), so a store written
+ * through one can be read through another.
  */
 export interface RotationCrypto {
   /** SHA-256 of the UTF-8 text, base64url without padding. */
   sha256(text: string): string | Promise<string>
-  /** Seals `plaintext` under the key derived from `token`, bound to `aad`. */
+  /** Seals `plaintext` so that only a holder of `token` can open it, bound to `aad`. */
   seal(token: string, plaintext: string, aad: string): string | Promise<string>
-  /** Opens an envelope of {@link seal}; throws `StorageError` `ERR_STORAGE_DECRYPT` on failure. */
+  /**
+   * Opens an envelope of {@link seal} (or of an earlier release). A version 2 envelope carries no
+   * tag: a wrong token or `aad` yields other bytes, which the caller refuses by their hash.
+   * Throws `StorageError` `ERR_STORAGE_DECRYPT` on a malformed or unknown envelope.
+   */
   open(token: string, envelope: string, aad: string): string | Promise<string>
 }
 
 /** The portable implementation: Web Crypto. */
 export const webRotationCrypto: RotationCrypto = {
   sha256,
-  async seal(token, plaintext, aad) {
-    return encrypt(await tokenDerivedKey(token), plaintext, aad)
-  },
+  seal: sealSuccessorV2,
   async open(token, envelope, aad) {
+    const ciphertext = successorCiphertext(envelope)
+    if (ciphertext !== undefined) return openSuccessorV2(token, ciphertext, aad)
     return decrypt(await tokenDerivedKey(token), envelope, aad)
   },
 }
@@ -65,13 +70,22 @@ export async function sealSuccessor(
   return c.seal(input.presentedToken, input.successor.token, successorAad(input))
 }
 
-/** Opens a successor sealed by {@link sealSuccessor}. */
+/**
+ * Opens a successor sealed by {@link sealSuccessor}, and accepts it only if it hashes to
+ * `successorHash`, the hash recorded with it: the check that makes a wrong token or a tampered
+ * row fail.
+ */
 export async function openSuccessor(
   input: RefreshRotationInput,
   sealed: string,
+  successorHash: string,
   c: RotationCrypto = webRotationCrypto,
 ): Promise<string> {
-  return c.open(input.presentedToken, sealed, successorAad(input))
+  const token = await c.open(input.presentedToken, sealed, successorAad(input))
+  if ((await c.sha256(token)) !== successorHash) {
+    throw new StorageError('ERR_STORAGE_DECRYPT', 'ciphertext failed authentication')
+  }
+  return token
 }
 
 /** The successor record installed by a winning rotation (RFC 6749 §6: same scope as the presented token). */
@@ -188,7 +202,7 @@ export async function settleRotation(
       return { ...plan, token: input.successor.token }
     case 'grace': {
       const { sealed, ...rest } = plan
-      return { ...rest, token: await openSuccessor(input, sealed, c) }
+      return { ...rest, token: await openSuccessor(input, sealed, plan.hash, c) }
     }
     default:
       return plan

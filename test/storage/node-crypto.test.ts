@@ -1,11 +1,25 @@
-import { hkdfSync } from 'node:crypto'
+import { createHmac, hkdfSync } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { randomToken, sha256 } from '../../src/protocol/random.js'
-import { recordAad, tokenDerivedKey } from '../../src/storage/crypto.js'
-import { webRotationCrypto } from '../../src/storage/refresh-rotation.js'
+import { encrypt, recordAad, tokenDerivedKey } from '../../src/storage/crypto.js'
+import { openSuccessor, webRotationCrypto } from '../../src/storage/refresh-rotation.js'
 import { nodeRotationCrypto } from '../../src/storage/sql/node-crypto.js'
+import type { RefreshRotationInput } from '../../src/storage/types.js'
 
 const AAD = recordAad('refresh_successor', 'presented-hash')
+const decryptError = expect.objectContaining({ code: 'ERR_STORAGE_DECRYPT' })
+
+/** A rotation input presenting `token` (its hash is the row the envelope is bound to). */
+async function presenting(token: string): Promise<RefreshRotationInput> {
+  const next = randomToken(32)
+  return {
+    presentedToken: token,
+    presentedHash: await sha256(token),
+    client_id: 'client',
+    successor: { token: next, hash: await sha256(next), expires_at: 0 },
+    now: 0,
+  }
+}
 
 describe('nodeRotationCrypto', () => {
   it('hashes exactly as Web Crypto does (RFC 7636 appendix B vector included)', async () => {
@@ -16,63 +30,114 @@ describe('nodeRotationCrypto', () => {
     }
   })
 
-  it('derives the same key as hkdfSync and Web Crypto HKDF (zero salt, SHA-256)', async () => {
-    const token = randomToken(32)
-    const expected = Buffer.from(
-      hkdfSync('sha256', Buffer.from(token), Buffer.alloc(0), 'portcullis refresh successor v1', 32),
-    )
-    // A value sealed by Web Crypto under its derived key opens with a raw AES key of these bytes.
-    const webKey = await tokenDerivedKey(token)
-    const sealed = await webRotationCrypto.seal(token, 'plaintext', AAD)
-    expect(webKey.id).toBe('rt')
-    const raw = await crypto.subtle.importKey('raw', expected, 'AES-GCM', false, ['decrypt'])
-    const [, , iv, body] = sealed.split('.')
-    const opened = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: Buffer.from(iv!, 'base64url'), additionalData: Buffer.from(AAD) },
-      raw,
-      Buffer.from(body!, 'base64url'),
-    )
-    expect(Buffer.from(opened).toString()).toBe('plaintext')
-  })
-
-  it('seals envelopes Web Crypto opens, and opens envelopes Web Crypto sealed', async () => {
+  it('seals the documented version 2 envelope, byte for byte the same as Web Crypto', async () => {
     const token = randomToken(32)
     const successor = randomToken(32)
     const byNode = nodeRotationCrypto.seal(token, successor, AAD) as string
-    expect(byNode).toMatch(/^pc1\.rt\.[\w-]{16}\.[\w-]+$/)
+    expect(byNode).toMatch(/^pc2\.rt\.[\w-]+$/)
     expect(byNode).not.toContain(successor)
+    // The keystream: HMAC-SHA-512 keyed with the token over label, NUL, aad, NUL, block counter.
+    const stream = createHmac('sha512', token)
+      .update(Buffer.concat([Buffer.from(`portcullis refresh successor v2\u0000${AAD}\u0000`), Buffer.of(0)]))
+      .digest()
+    const expected = Buffer.from(successor).map((byte, i) => byte ^ stream[i]!)
+    expect(byNode).toBe(`pc2.rt.${Buffer.from(expected).toString('base64url')}`)
+    expect(await webRotationCrypto.seal(token, successor, AAD)).toBe(byNode)
     expect(await webRotationCrypto.open(token, byNode, AAD)).toBe(successor)
-    const byWeb = await webRotationCrypto.seal(token, successor, AAD)
-    expect(nodeRotationCrypto.open(token, byWeb, AAD)).toBe(successor)
+    expect(nodeRotationCrypto.open(token, byNode, AAD)).toBe(successor)
   })
 
-  it('uses a fresh IV for every envelope', () => {
+  it('uses a keystream of its own per token and per row, over several blocks', async () => {
     const token = randomToken(32)
-    const ivs = new Set(
-      Array.from({ length: 600 }, () => (nodeRotationCrypto.seal(token, 'x', AAD) as string).split('.')[2]),
+    const long = 'x'.repeat(150)
+    const sealed = nodeRotationCrypto.seal(token, long, AAD) as string
+    expect(await webRotationCrypto.seal(token, long, AAD)).toBe(sealed)
+    expect(nodeRotationCrypto.open(token, sealed, AAD)).toBe(long)
+    const others = [
+      nodeRotationCrypto.seal(randomToken(32), long, AAD),
+      nodeRotationCrypto.seal(token, long, recordAad('refresh_successor', 'other-hash')),
+    ]
+    for (const other of others) expect(other).not.toBe(sealed)
+    // Blocks differ from one another: no 64-byte period in the ciphertext of a constant text.
+    const bytes = Buffer.from(sealed.slice('pc2.rt.'.length), 'base64url')
+    expect(bytes.subarray(0, 64).equals(bytes.subarray(64, 128))).toBe(false)
+    expect(() => nodeRotationCrypto.seal(token, 'x'.repeat(64 * 256), AAD)).toThrow(
+      expect.objectContaining({ code: 'ERR_STORAGE_INVALID_ARGUMENT' }),
     )
-    expect(ivs.size).toBe(600)
   })
 
-  it('refuses another token, another row, a tampered or malformed envelope', async () => {
+  it('gives the successor back only to the presented token, for its own row, untampered', async () => {
+    const input = await presenting(randomToken(32))
+    for (const c of [nodeRotationCrypto, webRotationCrypto]) {
+      const sealed = await c.seal(
+        input.presentedToken,
+        input.successor.token,
+        recordAad('refresh_successor', input.presentedHash),
+      )
+      expect(await openSuccessor(input, sealed, input.successor.hash, c)).toBe(input.successor.token)
+      // Another token, another row, a flipped bit: the opened bytes do not hash to the successor.
+      const otherToken = { ...input, presentedToken: randomToken(32) }
+      await expect(openSuccessor(otherToken, sealed, input.successor.hash, c)).rejects.toEqual(decryptError)
+      const otherRow = { ...input, presentedHash: await sha256(randomToken(32)) }
+      await expect(openSuccessor(otherRow, sealed, input.successor.hash, c)).rejects.toEqual(decryptError)
+      const body = Buffer.from(sealed.slice('pc2.rt.'.length), 'base64url')
+      body[0]! ^= 1
+      const tampered = `pc2.rt.${body.toString('base64url')}`
+      await expect(openSuccessor(input, tampered, input.successor.hash, c)).rejects.toEqual(decryptError)
+    }
+  })
+
+  it('refuses malformed envelopes and unknown versions', async () => {
     const token = randomToken(32)
-    const sealed = nodeRotationCrypto.seal(token, 'secret', AAD) as string
-    const fails = (fn: () => unknown) =>
-      expect(fn).toThrow(expect.objectContaining({ code: 'ERR_STORAGE_DECRYPT' }))
-    fails(() => nodeRotationCrypto.open(randomToken(32), sealed, AAD))
-    fails(() => nodeRotationCrypto.open(token, sealed, recordAad('refresh_successor', 'other-hash')))
-    const parts = sealed.split('.')
-    const body = Buffer.from(parts[3]!, 'base64url')
-    body[0]! ^= 1
-    fails(() =>
-      nodeRotationCrypto.open(token, [...parts.slice(0, 3), body.toString('base64url')].join('.'), AAD),
+    const fails = async (envelope: string) => {
+      expect(() => nodeRotationCrypto.open(token, envelope, AAD)).toThrow(decryptError)
+      await expect(
+        Promise.resolve().then(() => webRotationCrypto.open(token, envelope, AAD)),
+      ).rejects.toEqual(decryptError)
+    }
+    await fails('pc2.rt.')
+    await fails('pc2.rt.not base64!')
+    await fails('pc3.rt.AAAA')
+    await fails('pc1.kek.AAAA.AAAA')
+    await fails('pc1.rt.AAAA')
+  })
+
+  it('still opens the version 1 envelopes of earlier releases (AES-256-GCM under HKDF of the token)', async () => {
+    const input = await presenting(randomToken(32))
+    const aad = recordAad('refresh_successor', input.presentedHash)
+    const v1 = await encrypt(await tokenDerivedKey(input.presentedToken), input.successor.token, aad)
+    expect(v1).toMatch(/^pc1\.rt\.[\w-]{16}\.[\w-]+$/)
+    expect(nodeRotationCrypto.open(input.presentedToken, v1, aad)).toBe(input.successor.token)
+    expect(await webRotationCrypto.open(input.presentedToken, v1, aad)).toBe(input.successor.token)
+    expect(await openSuccessor(input, v1, input.successor.hash, nodeRotationCrypto)).toBe(
+      input.successor.token,
     )
-    fails(() => nodeRotationCrypto.open(token, `pc2.${parts.slice(1).join('.')}`, AAD))
-    fails(() => nodeRotationCrypto.open(token, `pc1.kek.${parts.slice(2).join('.')}`, AAD))
-    fails(() => nodeRotationCrypto.open(token, 'pc1.rt.AAAA', AAD))
-    // Web Crypto refuses the same tampering of a Node envelope.
-    await expect(
-      webRotationCrypto.open(token, [...parts.slice(0, 3), body.toString('base64url')].join('.'), AAD),
-    ).rejects.toMatchObject({ code: 'ERR_STORAGE_DECRYPT' })
+    // The HKDF key of those envelopes is RFC 5869's with a zero salt, as hkdfSync computes it.
+    const expected = hkdfSync(
+      'sha256',
+      Buffer.from(input.presentedToken),
+      Buffer.alloc(0),
+      'portcullis refresh successor v1',
+      32,
+    )
+    const raw = await crypto.subtle.importKey('raw', expected, 'AES-GCM', false, ['decrypt'])
+    const [, , iv, body] = v1.split('.')
+    const opened = await crypto.subtle.decrypt(
+      { name: 'AES-GCM', iv: Buffer.from(iv!, 'base64url'), additionalData: Buffer.from(aad) },
+      raw,
+      Buffer.from(body!, 'base64url'),
+    )
+    expect(Buffer.from(opened).toString()).toBe(input.successor.token)
+    // A tampered version 1 envelope fails its own tag.
+    const parts = v1.split('.')
+    const tampered = Buffer.from(parts[3]!, 'base64url')
+    tampered[0]! ^= 1
+    expect(() =>
+      nodeRotationCrypto.open(
+        input.presentedToken,
+        [...parts.slice(0, 3), tampered.toString('base64url')].join('.'),
+        aad,
+      ),
+    ).toThrow(decryptError)
   })
 })

@@ -1,17 +1,27 @@
 /**
- * The rotation's cryptography on `node:crypto`: synchronous SHA-256, HKDF and AES-256-GCM, so a
- * refresh-token rotation costs no thread-pool round trip. The envelopes are exactly those of the
- * Web Crypto implementation (`pc1.rt.<iv>.<ciphertext+tag>`), so either side reads the other's.
+ * The rotation's cryptography on `node:crypto`: synchronous SHA-256 and HMAC-SHA-512 (and, for
+ * envelopes of earlier releases, HKDF and AES-256-GCM), so a refresh-token rotation costs no
+ * thread-pool round trip. The envelopes are exactly those of the Web Crypto implementation (see
+ * `successor-envelope.ts`), so either side reads the other's.
  *
+ * @see [RFC 2104](https://www.rfc-editor.org/rfc/rfc2104) HMAC
  * @see [RFC 5869](https://www.rfc-editor.org/rfc/rfc5869) HKDF
  * @see [NIST SP 800-38D](https://csrc.nist.gov/pubs/sp/800/38/d/final) GCM, 96-bit IVs, 128-bit tags
  * @module
  */
 
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync } from 'node:crypto'
+import { createDecipheriv, createHash, createHmac } from 'node:crypto'
 import { ENVELOPE_VERSION, TOKEN_KEY_ID, TOKEN_KEY_INFO } from '../crypto.js'
 import { StorageError } from '../errors.js'
 import type { RotationCrypto } from '../refresh-rotation.js'
+import {
+  applyKeystream,
+  decodeSuccessor,
+  keystreamBlocks,
+  keystreamMessage,
+  successorCiphertext,
+  successorEnvelope,
+} from '../successor-envelope.js'
 
 const TAG_BYTES = 16
 const IV_BYTES = 12
@@ -30,20 +40,9 @@ function tokenKey(token: string): Buffer {
   return createHmac('sha256', prk).update(INFO_AND_COUNTER).digest()
 }
 
-// IVs come from a pool refilled from the CSPRNG: one call per 256 IVs instead of one per IV.
-const ivPool = Buffer.alloc(IV_BYTES * 256)
-let ivOffset = ivPool.length
-
-function freshIv(): Buffer {
-  if (ivOffset + IV_BYTES > ivPool.length) {
-    randomFillSync(ivPool)
-    ivOffset = 0
-  }
-  const iv = Buffer.from(ivPool.subarray(ivOffset, ivOffset + IV_BYTES))
-  // Never hand out the same bytes twice.
-  ivPool.fill(0, ivOffset, ivOffset + IV_BYTES)
-  ivOffset += IV_BYTES
-  return iv
+/** Keystream block `index` of a version 2 envelope: HMAC-SHA-512 keyed with the token. */
+function keystreamBlock(token: string, aad: string, index: number): Uint8Array {
+  return createHmac('sha512', token).update(keystreamMessage(aad, index)).digest()
 }
 
 function malformed(): StorageError {
@@ -56,13 +55,17 @@ export const nodeRotationCrypto: RotationCrypto = {
     return createHash('sha256').update(text, 'utf8').digest('base64url')
   },
   seal(token, plaintext, aad) {
-    const iv = freshIv()
-    const cipher = createCipheriv('aes-256-gcm', tokenKey(token), iv, { authTagLength: TAG_BYTES })
-    cipher.setAAD(Buffer.from(aad, 'utf8'))
-    const sealed = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()])
-    return `${ENVELOPE_VERSION}.${TOKEN_KEY_ID}.${iv.toString('base64url')}.${sealed.toString('base64url')}`
+    const bytes = Buffer.from(plaintext, 'utf8')
+    keystreamBlocks(bytes.length)
+    return successorEnvelope(applyKeystream(bytes, (index) => keystreamBlock(token, aad, index)))
   },
   open(token, envelope, aad) {
+    const ciphertext = successorCiphertext(envelope)
+    if (ciphertext !== undefined) {
+      keystreamBlocks(ciphertext.length)
+      return decodeSuccessor(applyKeystream(ciphertext, (index) => keystreamBlock(token, aad, index)))
+    }
+    // An envelope of an earlier release: AES-256-GCM under HKDF of the token.
     const parts = envelope.split('.')
     const [version, keyId, iv, sealed] = parts
     if (
