@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
@@ -181,5 +181,54 @@ describe('createNodeAuthorizationServer over node:http and SQLite', () => {
     )
     expect(fromBrowser.status).toBe(400)
     expect(fromBrowser.headers.get('access-control-allow-origin')).toBe('*')
+  })
+
+  it('reads a form body sent in pieces; a request closed before its body arrives leaves nothing waiting', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'portcullis-node-as-'))
+    store = await createSqliteStore({ filename: join(dir, 'as.db'), encryptionKey: randomToken(32) })
+    const as = createNodeAuthorizationServer({
+      issuer: ISSUER,
+      store,
+      resources: [{ uri: RESOURCE, scopes: { 'mcp:tools': 'Use the tools' } }],
+      login: { currentUser: async () => undefined },
+      cookieSecret: COOKIE_SECRET,
+      cimd: false,
+      onAudit: () => {},
+    })
+    let pending = 0
+    server = createServer(async (req, res) => {
+      pending++
+      await as.listener(req, res)
+      pending--
+    })
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
+    const { port } = server.address() as AddressInfo
+    const body = 'grant_type=refresh_token&refresh_token=unknown&client_id=nobody'
+    const head = `POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`
+
+    // In three writes, the body split in two: the answer is about the whole form.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1')
+      let text = ''
+      socket.on('data', (chunk) => {
+        text += chunk
+      })
+      socket.on('end', () => resolve(text))
+      socket.on('error', reject)
+      socket.write(head)
+      setTimeout(() => socket.write(body.slice(0, 20)), 20)
+      setTimeout(() => socket.write(body.slice(20)), 40)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /)
+    expect(answer).toContain('"error":"invalid_client"')
+
+    // Half the declared body, then the connection goes: no answer, and the listener returns.
+    await new Promise<void>((resolve) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(head + body.slice(0, 10), () => setTimeout(() => socket.destroy(), 20))
+      })
+      socket.on('close', () => resolve())
+    })
+    await expect.poll(() => pending, { timeout: 2000 }).toBe(0)
   })
 })
