@@ -44,8 +44,9 @@ export function deferredResponse(text: string, status: number, headers: Headers)
           case 'bodyUsed':
             return false
         }
-        // Not a member of a Response (`then`, probed when an async function returns it).
-        if (!(property in Response.prototype)) return undefined
+        // Not a member of a Response (`then`, probed when an async function returns it). Symbols
+        // go to the real Response: a runtime may keep its internal state under them.
+        if (typeof property === 'string' && !(property in Response.prototype)) return undefined
       }
       const real = build(state)
       const value = Reflect.get(real, property, real) as unknown

@@ -6,7 +6,6 @@
  * @module
  */
 import {
-  createHash,
   createPrivateKey,
   type JsonWebKeyInput,
   type KeyObject,
@@ -24,6 +23,7 @@ import {
   createAuthorizationServer,
 } from '../authorization-server/server.js'
 import type { JwtSigner } from '../authorization-server/tokens.js'
+import { sha256Base64url } from '../storage/sql/node-crypto.js'
 import { type CreateRequestOptions, createRequest } from './adapters/node-http.js'
 import { createSafeFetch, type SafeFetchOptions } from './safe-fetch/safe-fetch.js'
 
@@ -90,9 +90,7 @@ export function nodeServerDefaults(
 }
 
 /** SHA-256 base64url with `node:crypto`: the same output as Web Crypto, without a thread-pool hop. */
-export function sha256Sync(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('base64url')
-}
+export const sha256Sync: (text: string) => string = sha256Base64url
 
 // Keys by kid; a server signs with one or two keys at a time (rotation).
 const MAX_SIGNING_KEYS = 16

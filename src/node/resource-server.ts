@@ -6,7 +6,6 @@
  * @module
  */
 
-import * as nodeCrypto from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AuthInfo, Verifier } from '../resource-server/auth-info.js'
 import type { FetchLike } from '../resource-server/fetch-json.js'
@@ -23,6 +22,7 @@ import {
   type ProtectedResourceOptions,
   protectedResource as portableProtectedResource,
 } from '../resource-server/protected-resource.js'
+import { sha256Base64url } from '../storage/sql/node-crypto.js'
 import {
   type CreateRequestOptions,
   tryCreateRequest,
@@ -64,15 +64,8 @@ export function introspectionVerifier(options: IntrospectionVerifierOptions & No
   return portableIntrospectionVerifier({ ...options, fetch: defaultFetch(options) })
 }
 
-// `crypto.hash` (Node >= 20.12) is the one-shot form, about three times cheaper than createHash.
-const oneShot = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash
-
 /** SHA-256 of a token, base64url, computed synchronously with `node:crypto`. */
-export function sha256TokenHash(token: string): string {
-  return oneShot === undefined
-    ? nodeCrypto.createHash('sha256').update(token).digest('base64url')
-    : oneShot('sha256', token, 'base64url')
-}
+export const sha256TokenHash: (token: string) => string = sha256Base64url
 
 /**
  * {@link portableProtectedResource | protectedResource} with the verified-token cache keyed by

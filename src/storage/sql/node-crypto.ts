@@ -10,7 +10,8 @@
  * @module
  */
 
-import { createDecipheriv, createHash, createHmac } from 'node:crypto'
+import * as nodeCrypto from 'node:crypto'
+import { createDecipheriv, createHmac } from 'node:crypto'
 import { ENVELOPE_VERSION, TOKEN_KEY_ID, TOKEN_KEY_INFO } from '../crypto.js'
 import { StorageError } from '../errors.js'
 import type { RotationCrypto } from '../refresh-rotation.js'
@@ -40,6 +41,16 @@ function tokenKey(token: string): Buffer {
   return createHmac('sha256', prk).update(INFO_AND_COUNTER).digest()
 }
 
+// `crypto.hash` (Node >= 20.12) is the one-shot form, about three times cheaper than createHash.
+const oneShot = (nodeCrypto as { hash?: typeof nodeCrypto.hash }).hash
+
+/** SHA-256 of the UTF-8 text, base64url without padding, synchronously with `node:crypto`. */
+export function sha256Base64url(text: string): string {
+  return oneShot === undefined
+    ? nodeCrypto.createHash('sha256').update(text, 'utf8').digest('base64url')
+    : oneShot('sha256', text, 'base64url')
+}
+
 /** Keystream block `index` of a version 2 envelope: HMAC-SHA-512 keyed with the token. */
 function keystreamBlock(token: string, aad: string, index: number): Uint8Array {
   return createHmac('sha512', token).update(keystreamMessage(aad, index)).digest()
@@ -51,9 +62,7 @@ function malformed(): StorageError {
 
 /** {@link RotationCrypto} on `node:crypto`. */
 export const nodeRotationCrypto: RotationCrypto = {
-  sha256(text) {
-    return createHash('sha256').update(text, 'utf8').digest('base64url')
-  },
+  sha256: sha256Base64url,
   seal(token, plaintext, aad) {
     const bytes = Buffer.from(plaintext, 'utf8')
     keystreamBlocks(bytes.length)
