@@ -116,8 +116,3 @@ export function parseParams(
 function sanitizeName(name: string): string {
   return /^[a-z_]{1,40}$/.test(name) ? name : 'a parameter'
 }
-
-/** Wraps a handler so any stray error becomes a `server_error` without detail on the wire. */
-export function serverError(issuer: string): Response {
-  return oauthErrorResponse(new OAuthError('server_error', 'internal error'), issuer)
-}

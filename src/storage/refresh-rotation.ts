@@ -1,8 +1,7 @@
 /**
  * The parts of refresh-token rotation every store shares: checking the input, sealing the
  * successor so that only a holder of the presented token can read it (`successor-envelope.ts`),
- * and the decision table. Each store
- * runs {@link decideRotation} inside its own atomic step.
+ * and the decision table. Each store runs {@link decideRotation} inside its own atomic step.
  *
  * @see [OAuth 2.1 §4.3.1](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-4.3.1)
  * @see [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)

@@ -21,10 +21,10 @@ import { base64url, base64urlDecode, utf8 } from '../protocol/random.js'
 import { StorageError } from './errors.js'
 
 /** The prefix of a version 2 successor envelope. */
-export const SUCCESSOR_ENVELOPE_PREFIX = 'pc2.rt.'
+const SUCCESSOR_ENVELOPE_PREFIX = 'pc2.rt.'
 
 /** HMAC-SHA-512 output, the keystream block. */
-export const KEYSTREAM_BLOCK_BYTES = 64
+const KEYSTREAM_BLOCK_BYTES = 64
 
 // Successors are tokens of a few dozen bytes; a counter byte covers far more.
 const MAX_BLOCKS = 255
@@ -39,7 +39,7 @@ export function keystreamMessage(aad: string, index: number): Uint8Array<ArrayBu
 }
 
 /** The number of keystream blocks `length` bytes need; throws past the format's bound. */
-export function keystreamBlocks(length: number): number {
+function keystreamBlocks(length: number): number {
   const blocks = Math.ceil(length / KEYSTREAM_BLOCK_BYTES)
   if (blocks > MAX_BLOCKS) {
     throw new StorageError('ERR_STORAGE_INVALID_ARGUMENT', 'a sealed successor is limited to 16 KiB')
@@ -47,9 +47,10 @@ export function keystreamBlocks(length: number): number {
   return blocks
 }
 
-/** XORs `bytes` with the keystream, in place. */
+/** XORs `bytes` with the keystream, in place; throws past the format's bound. */
 export function applyKeystream(bytes: Uint8Array, keystream: (index: number) => Uint8Array): Uint8Array {
-  for (let block = 0; block * KEYSTREAM_BLOCK_BYTES < bytes.length; block++) {
+  const blocks = keystreamBlocks(bytes.length)
+  for (let block = 0; block < blocks; block++) {
     const stream = keystream(block)
     const start = block * KEYSTREAM_BLOCK_BYTES
     const end = Math.min(bytes.length, start + KEYSTREAM_BLOCK_BYTES)

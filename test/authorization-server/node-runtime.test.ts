@@ -23,6 +23,7 @@ import { webJwtSigner } from '../../src/authorization-server/tokens.js'
 import {
   createNodeAuthorizationServer,
   createNodeJwtSigner,
+  type NodeAuthorizationServerOptions,
   pooledRandomToken,
 } from '../../src/node/authorization-server.js'
 import { randomToken } from '../../src/protocol/random.js'
@@ -94,24 +95,38 @@ describe('createNodeAuthorizationServer over node:http and SQLite', () => {
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('registers, exchanges a code and rotates a refresh token; errors and pages still answer', async () => {
+  /** The Node AS on a fresh SQLite file behind `node:http`; `pending()` counts unfinished listener calls. */
+  async function serve(
+    login: NodeAuthorizationServerOptions['login'],
+  ): Promise<{ port: number; pending(): number }> {
     dir = mkdtempSync(join(tmpdir(), 'portcullis-node-as-'))
     store = await createSqliteStore({ filename: join(dir, 'as.db'), encryptionKey: randomToken(32) })
     const as = createNodeAuthorizationServer({
       issuer: ISSUER,
       store,
       resources: [{ uri: RESOURCE, scopes: { 'mcp:tools': 'Use the tools' }, defaultScopes: ['mcp:tools'] }],
-      login: localAccounts({
-        users: [{ username: 'ada', password: 'correct horse', subject: 'user-ada' }],
-        iterations: 1000,
-      }),
+      login,
       cookieSecret: COOKIE_SECRET,
       cimd: false,
       onAudit: () => {},
     })
-    server = createServer((req, res) => void as.listener(req, res))
+    let pending = 0
+    server = createServer(async (req, res) => {
+      pending++
+      await as.listener(req, res)
+      pending--
+    })
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-    const { port } = server.address() as AddressInfo
+    return { port: (server.address() as AddressInfo).port, pending: () => pending }
+  }
+
+  it('registers, exchanges a code and rotates a refresh token; errors and pages still answer', async () => {
+    const { port } = await serve(
+      localAccounts({
+        users: [{ username: 'ada', password: 'correct horse', subject: 'user-ada' }],
+        iterations: 1000,
+      }),
+    )
     // The test helpers speak to `as.fetch`; this one goes over the socket instead.
     const overHttp = {
       async fetch(request: Request) {
@@ -184,25 +199,7 @@ describe('createNodeAuthorizationServer over node:http and SQLite', () => {
   })
 
   it('reads a form body sent in pieces; a request closed before its body arrives leaves nothing waiting', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'portcullis-node-as-'))
-    store = await createSqliteStore({ filename: join(dir, 'as.db'), encryptionKey: randomToken(32) })
-    const as = createNodeAuthorizationServer({
-      issuer: ISSUER,
-      store,
-      resources: [{ uri: RESOURCE, scopes: { 'mcp:tools': 'Use the tools' } }],
-      login: { currentUser: async () => undefined },
-      cookieSecret: COOKIE_SECRET,
-      cimd: false,
-      onAudit: () => {},
-    })
-    let pending = 0
-    server = createServer(async (req, res) => {
-      pending++
-      await as.listener(req, res)
-      pending--
-    })
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve))
-    const { port } = server.address() as AddressInfo
+    const { port, pending } = await serve({ currentUser: async () => undefined })
     const body = 'grant_type=refresh_token&refresh_token=unknown&client_id=nobody'
     const head = `POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\nContent-Length: ${body.length}\r\n\r\n`
 
@@ -229,6 +226,6 @@ describe('createNodeAuthorizationServer over node:http and SQLite', () => {
       })
       socket.on('close', () => resolve())
     })
-    await expect.poll(() => pending, { timeout: 2000 }).toBe(0)
+    await expect.poll(pending, { timeout: 2000 }).toBe(0)
   })
 })
