@@ -11,7 +11,9 @@
  *
  *   open       POST /open/mcp       no auth
  *   protected  POST /protected/mcp  Portcullis `protectedResource` + `jwtVerifier` (ES256, audience,
- *                                    scope `mcp:tools`), verified-token cache on (part of the guard)
+ *                                    scope `mcp:tools`), verified-token cache on (part of the guard),
+ *                                    header values from `honoNodeHead` (as `honoAuth(rs, { head:
+ *                                    honoNodeHead })` reads them on @hono/node-server)
  *   sdk        POST /sdk/mcp        `requireBearerAuth` from `@modelcontextprotocol/server` with a
  *                                    jose `jwtVerify` verifier on every request (as in the anchors)
  *
@@ -62,9 +64,10 @@ async function runServer(): Promise<void> {
   const { serve } = await import('@hono/node-server')
   const { SignJWT, jwtVerify, generateKeyPair, exportJWK } = await import('jose')
   const { requireBearerAuth, OAuthError, OAuthErrorCode } = await import('@modelcontextprotocol/server')
-  const { protectedResource, jwtVerifier } = await import('../src/node/resource-server.js')
+  const { protectedResource, jwtVerifier, honoNodeHead } = await import('../src/node/resource-server.js')
 
-  const server = serve({ fetch: (request) => app.fetch(request), port: 0, hostname: '127.0.0.1' })
+  // The env (Node's request and response) is passed on, as `serve({ fetch: app.fetch })` does.
+  const server = serve({ fetch: (request, env) => app.fetch(request, env), port: 0, hostname: '127.0.0.1' })
   await once(server, 'listening')
   const address = server.address()
   if (address === null || typeof address === 'string') throw new Error('no port')
@@ -129,7 +132,7 @@ async function runServer(): Promise<void> {
   app.get('/cpu', () => Response.json(process.cpuUsage()))
   app.post('/open/mcp', async (c) => reply(await c.req.json()))
   app.post('/protected/mcp', async (c) => {
-    const auth = await rs.authenticate(c.req.raw)
+    const auth = await rs.authenticate(c.req.raw, honoNodeHead(c))
     if (auth instanceof Response) return auth
     return reply(await c.req.json())
   })

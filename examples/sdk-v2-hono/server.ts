@@ -16,6 +16,7 @@ import { serve } from '@hono/node-server'
 import { createMcpHandler, McpServer } from '@modelcontextprotocol/server'
 import { Hono } from 'hono'
 import { z } from 'zod'
+import { honoNodeHead } from '../../src/node/resource-server.js'
 import {
   type HonoAuthVariables,
   honoAuth,
@@ -41,10 +42,11 @@ function buildMcpServer(): McpServer {
 
 /** Starts the server on 127.0.0.1; resolves with its MCP endpoint URL and a `close` function. */
 export async function start(options: files.StartOptions): Promise<files.StartedServer> {
-  let fetchHandler: (request: Request) => Response | Promise<Response> = () =>
+  let fetchHandler: (request: Request, env: unknown) => Response | Promise<Response> = () =>
     new Response(null, { status: 503 })
   const server = serve({
-    fetch: (request) => fetchHandler(request),
+    // The env ({ incoming, outgoing }) is passed on: honoNodeHead reads the Node request in it.
+    fetch: (request, env) => fetchHandler(request, env),
     port: options.port,
     hostname: '127.0.0.1',
   })
@@ -56,10 +58,10 @@ export async function start(options: files.StartOptions): Promise<files.StartedS
 
   const app = new Hono<{ Variables: HonoAuthVariables }>()
   app.use(honoMetadata(rs))
-  app.all('/mcp', honoAuth(rs), (c) =>
+  app.all('/mcp', honoAuth(rs, { head: honoNodeHead }), (c) =>
     mcp.fetch(c.req.raw, { authInfo: toSdkAuthInfo(c.get('auth'), { resourceMetadataUrl: rs.metadataUrl }) }),
   )
-  fetchHandler = (request) => app.fetch(request)
+  fetchHandler = (request, env) => app.fetch(request, env)
 
   return {
     url: resource,

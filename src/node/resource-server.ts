@@ -1,13 +1,15 @@
 /**
  * Node defaults for the resource server: verifiers that fetch keys, metadata and introspection
- * through the SSRF-safe fetch, a synchronous token hash for the verified-token cache, and a
- * `node:http` guard.
+ * through the SSRF-safe fetch, the header values read straight from Node's parsed request, and
+ * a `node:http` guard.
  *
  * @module
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Context } from 'hono'
 import type { AuthInfo, Verifier } from '../resource-server/auth-info.js'
+import type { RequestHead } from '../resource-server/bearer-token.js'
 import type { FetchLike } from '../resource-server/fetch-json.js'
 import {
   type IntrospectionVerifierOptions,
@@ -17,12 +19,7 @@ import {
   type JwtVerifierOptions,
   jwtVerifier as portableJwtVerifier,
 } from '../resource-server/jwt-verifier.js'
-import {
-  type ProtectedResource,
-  type ProtectedResourceOptions,
-  protectedResource as portableProtectedResource,
-} from '../resource-server/protected-resource.js'
-import { sha256Base64url } from '../storage/sql/node-crypto.js'
+import type { ProtectedResource } from '../resource-server/protected-resource.js'
 import {
   type CreateRequestOptions,
   tryCreateRequest,
@@ -64,16 +61,62 @@ export function introspectionVerifier(options: IntrospectionVerifierOptions & No
   return portableIntrospectionVerifier({ ...options, fetch: defaultFetch(options) })
 }
 
-/** SHA-256 of a token, base64url, computed synchronously with `node:crypto`. */
-export const sha256TokenHash: (token: string) => string = sha256Base64url
+/** The portable `protectedResource`, also exported here for Node code that imports from one place. */
+export { protectedResource } from '../resource-server/protected-resource.js'
+
+// RFC 9110 §5.5: a field value has no leading or trailing whitespace (SP, HTAB); `Headers` also
+// strips CR and LF. The same set as `Headers`, so both paths see the same value.
+const isHttpWhitespace = (code: number) => code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d
+
+function trimHttpWhitespace(value: string): string {
+  let start = 0
+  let end = value.length
+  while (start < end && isHttpWhitespace(value.charCodeAt(start))) start++
+  while (end > start && isHttpWhitespace(value.charCodeAt(end - 1))) end--
+  return start === 0 && end === value.length ? value : value.slice(start, end)
+}
+
+const joined = (previous: string | null, value: string) =>
+  previous === null ? value : `${previous}, ${value}`
 
 /**
- * {@link portableProtectedResource | protectedResource} with the verified-token cache keyed by
- * a synchronous `node:crypto` SHA-256 (no thread-pool round trip per request).
+ * The `Authorization` and `Content-Type` values of a Node request, from its raw header list, for
+ * `rs.authenticate(request, head)`: what `Headers.get` would return, without building a
+ * `Headers` object. Every field line counts (Node's `req.headers` keeps only the first
+ * `Authorization`, which would hide a second credential), joined with `, ` as `Headers` joins
+ * them.
  */
-export function protectedResource(options: ProtectedResourceOptions): ProtectedResource {
-  const cache = options.cache === false ? false : { hash: sha256TokenHash, ...options.cache }
-  return portableProtectedResource({ ...options, cache })
+export function nodeRequestHead(req: Pick<IncomingMessage, 'rawHeaders'>): RequestHead {
+  const raw = req.rawHeaders
+  let authorization: string | null = null
+  let contentType: string | null = null
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!
+    if (name.length === 13 && name.toLowerCase() === 'authorization') {
+      authorization = joined(authorization, trimHttpWhitespace(raw[i + 1]!))
+    } else if (name.length === 12 && name.toLowerCase() === 'content-type') {
+      contentType = joined(contentType, trimHttpWhitespace(raw[i + 1]!))
+    }
+  }
+  return { authorization, contentType }
+}
+
+/**
+ * The `head` option of `honoAuth` on `@hono/node-server`: the header values from the Node
+ * request in `c.env.incoming` (so `serve` must pass its env on: `serve({ fetch: app.fetch })`);
+ * `undefined` elsewhere, and `honoAuth` then reads `c.req.raw.headers`.
+ *
+ * @example
+ * ```ts
+ * app.all('/mcp', honoAuth(rs, { head: honoNodeHead }), handler)
+ * serve({ fetch: app.fetch, port: 3000 })
+ * ```
+ */
+export function honoNodeHead(c: Context): RequestHead | undefined {
+  const incoming = (c.env as { incoming?: { rawHeaders?: unknown } } | undefined)?.incoming
+  return incoming !== undefined && Array.isArray(incoming.rawHeaders)
+    ? nodeRequestHead(incoming as Pick<IncomingMessage, 'rawHeaders'>)
+    : undefined
 }
 
 /** What {@link nodeAuthenticate} resolves to when the request may proceed. */

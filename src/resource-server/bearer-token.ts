@@ -71,20 +71,34 @@ export function bearerCandidate(value: string | null | undefined, maxLength: num
     : undefined
 }
 
+/**
+ * The two header values the guard reads, for an adapter that has them at hand already (the
+ * Node adapters read them from the parsed request instead of through `Request.headers`).
+ * Each holds every field line of that name joined with `, `, exactly as `Headers.get` returns
+ * it, so that two `Authorization` lines are still seen as two credentials.
+ */
+export interface RequestHead {
+  authorization: string | null
+  contentType: string | null
+}
+
 const FORM = 'application/x-www-form-urlencoded'
 
 /**
  * Finds an access token sent anywhere but the `Authorization` header: the `access_token` query
  * parameter or form-encoded body parameter. Either is refused. The body is read from a clone,
  * and only for form-encoded requests (then the answer is a promise; otherwise it is immediate).
+ * `contentType` is the request's `Content-Type`, read from it unless given.
  *
  * @see [RFC 6750 §2.2, §2.3](https://www.rfc-editor.org/rfc/rfc6750#section-2.2)
  * @see [OAuth 2.1 §5.2](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1-13#section-5.2) tokens MUST NOT be sent in the query string
  */
-export function tokenOutsideHeader(request: Request): 'query' | Promise<'body' | undefined> | undefined {
+export function tokenOutsideHeader(
+  request: Request,
+  contentType: string | null = request.headers.get('content-type'),
+): 'query' | Promise<'body' | undefined> | undefined {
   const url = request.url
   if (url.includes('access_token') && new URL(url).searchParams.has('access_token')) return 'query'
-  const contentType = request.headers.get('content-type')
   if (contentType === null || !contentType.toLowerCase().startsWith(FORM) || request.body === null)
     return undefined
   return request

@@ -5,8 +5,9 @@
  * @module
  */
 
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { AuthInfo } from './auth-info.js'
+import type { RequestHead } from './bearer-token.js'
 import type { ProtectedResource } from './protected-resource.js'
 
 /** The context variables {@link honoAuth} sets. */
@@ -35,15 +36,29 @@ export function honoMetadata(rs: ProtectedResource): MiddlewareHandler {
   }
 }
 
+/** Options of {@link honoAuth}. */
+export interface HonoAuthOptions {
+  /**
+   * Where the `Authorization` and `Content-Type` values come from when the runtime has them at
+   * hand (`honoNodeHead` from `portcullis/node` on `@hono/node-server`); `undefined` from it, or
+   * no `head`, reads them from `c.req.raw.headers`.
+   */
+  head?: (c: Context) => RequestHead | undefined
+}
+
 /**
  * Authenticates the request with `rs.authenticate`: on success sets `c.get('auth')` and calls
  * the next handler; otherwise answers with the challenge response.
  *
  * @see [RFC 6750 §3](https://www.rfc-editor.org/rfc/rfc6750#section-3)
  */
-export function honoAuth(rs: ProtectedResource): MiddlewareHandler<{ Variables: HonoAuthVariables }> {
+export function honoAuth(
+  rs: ProtectedResource,
+  options: HonoAuthOptions = {},
+): MiddlewareHandler<{ Variables: HonoAuthVariables }> {
+  const head = options.head
   return async (c, next) => {
-    const result = await rs.authenticate(c.req.raw)
+    const result = await rs.authenticate(c.req.raw, head?.(c))
     if (result instanceof Response) return result
     c.set('auth', result)
     await next()

@@ -18,10 +18,10 @@ import { expandScopes, isValidScopeToken } from '../protocol/scope.js'
 import { protectedResourceMetadataUrl } from '../protocol/well-known.js'
 import type { AuthInfo, VerifiedToken, Verifier } from './auth-info.js'
 import {
-  type BearerTokenResult,
   bearerCandidate,
   DEFAULT_MAX_AUTHORIZATION_LENGTH,
   parseAuthorizationHeader,
+  type RequestHead,
   tokenOutsideHeader,
 } from './bearer-token.js'
 import {
@@ -37,7 +37,7 @@ import { invalidOptions, TokenVerificationError } from './errors.js'
 import { type MetadataEndpoint, metadataResponse, PRM_ROOT_PATH, pathAndQuery } from './metadata.js'
 import { checkSecureUrl, requiredResource } from './option-checks.js'
 import { BODY_TOO_LARGE, compileScopePolicy, type ScopePolicy, scopesForRequest } from './scope-policy.js'
-import { hashToken, TokenCache, type TokenCacheOptions } from './token-cache.js'
+import { TokenCache, type TokenCacheOptions, tokenKeyFunction } from './token-cache.js'
 
 /** Options of {@link protectedResource}. */
 export interface ProtectedResourceOptions {
@@ -119,8 +119,12 @@ export interface ProtectedResource {
    * `403 insufficient_scope`, `400 invalid_request`, `413`, or `503` when the token cannot be
    * judged. The request body is left unread. The `AuthInfo` is frozen: a hot token's result is
    * shared by every request that carries it.
+   *
+   * `head`, for adapters: the `Authorization` and `Content-Type` values when they are at hand
+   * without going through `request.headers` (see `honoNodeHead` in `portcullis/node`). They
+   * must be the request's own, every field line included.
    */
-  authenticate(request: Request): Promise<Readonly<AuthInfo> | Response>
+  authenticate(request: Request, head?: RequestHead): Promise<Readonly<AuthInfo> | Response>
 }
 
 interface CacheEntry {
@@ -222,13 +226,13 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
   const maxBodyBytes = options.maxBodyBytes ?? 4 * 1024 * 1024
   const maxAuthorizationLength = options.maxAuthorizationLength ?? DEFAULT_MAX_AUTHORIZATION_LENGTH
   const cacheOptions = options.cache === false ? { maxEntries: 0 } : (options.cache ?? {})
-  const cache = new TokenCache<CacheEntry>(cacheOptions.maxEntries ?? 10_000)
+  const cache = new TokenCache<CacheEntry, number>(cacheOptions.maxEntries ?? 10_000)
   const cacheEnabled = (cacheOptions.maxEntries ?? 10_000) > 0
   const cacheSeconds = Math.min(
     cacheOptions.maxAgeSeconds ?? 300,
     verifier.maxCacheAgeSeconds ?? Number.POSITIVE_INFINITY,
   )
-  const hash = cacheOptions.hash ?? hashToken
+  const tokenKey = tokenKeyFunction()
   const onReject = options.onReject
 
   const reject = (response: Response, event: RejectEvent): Response => {
@@ -257,9 +261,12 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
     async metadata(request) {
       return metadataResponse(endpoint, request)
     },
-    async authenticate(request) {
+    async authenticate(request, head) {
       // OAuth 2.1 §5.2 / RFC 6750 §2: only the Authorization header is accepted.
-      const found = tokenOutsideHeader(request)
+      const found = tokenOutsideHeader(
+        request,
+        head === undefined ? request.headers.get('content-type') : head.contentType,
+      )
       const elsewhere = found === undefined || typeof found === 'string' ? found : await found
       if (elsewhere !== undefined) {
         return reject(invalidRequestResponse(context), {
@@ -268,29 +275,31 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
           detail: elsewhere,
         })
       }
-      const value = request.headers.get('authorization')
+      const value = head === undefined ? request.headers.get('authorization') : head.authorization
       const at = now()
-      // The hot path: a token verified before is found by its hash and was well-formed then, so
+      // The hot path: a token verified before is found by its key and was well-formed then, so
       // its syntax is checked only on a miss (`parseAuthorizationHeader`).
       let entry: CacheEntry | undefined
-      let key: string | undefined
+      let key: number | undefined
       const candidate = cacheEnabled ? bearerCandidate(value, maxAuthorizationLength) : undefined
       if (candidate !== undefined) {
-        // A synchronous hash (the Node entry point's) keeps the cache-hit path free of awaits.
-        const hashed = hash(candidate)
-        key = typeof hashed === 'string' ? hashed : await hashed
+        key = tokenKey(candidate)
         entry = cache.get(key, at)
+        // The key is a lookup aid: only the very same token is a hit (see tokenKeyFunction).
+        if (entry !== undefined && entry.auth.token !== candidate) entry = undefined
       }
-      const credentials: BearerTokenResult =
-        entry === undefined
-          ? parseAuthorizationHeader(value, maxAuthorizationLength)
-          : { kind: 'token', token: entry.auth.token }
-      if (credentials.kind === 'invalid') {
-        return reject(invalidRequestResponse(context), {
-          status: 400,
-          reason: 'invalid_request',
-          detail: credentials.reason,
-        })
+      // On a miss, the token to verify; `undefined` with no entry means no bearer token at all.
+      let token: string | undefined
+      if (entry === undefined) {
+        const credentials = parseAuthorizationHeader(value, maxAuthorizationLength)
+        if (credentials.kind === 'invalid') {
+          return reject(invalidRequestResponse(context), {
+            status: 400,
+            reason: 'invalid_request',
+            detail: credentials.reason,
+          })
+        }
+        if (credentials.kind === 'token') token = credentials.token
       }
       // Without per-method or per-tool entries the body is never looked at (hot path).
       const required = policy.readsBody
@@ -298,16 +307,14 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
         : policy.default
       if (required === BODY_TOO_LARGE)
         return reject(bodyTooLargeResponse(), { status: 413, reason: 'body_too_large' })
-      if (credentials.kind === 'missing') {
-        return reject(missingTokenResponse(context, required), {
-          status: 401,
-          reason: 'missing_token',
-          requiredScopes: required,
-        })
-      }
-
-      const token = credentials.token
       if (entry === undefined) {
+        if (token === undefined) {
+          return reject(missingTokenResponse(context, required), {
+            status: 401,
+            reason: 'missing_token',
+            requiredScopes: required,
+          })
+        }
         try {
           entry = await verify(token)
         } catch (error) {

@@ -16,11 +16,38 @@ export interface TokenCacheOptions {
    * Bounds how long a key removed from the JWKS keeps validating tokens it signed.
    */
   maxAgeSeconds?: number
-  /**
-   * How to hash a token into a cache key. Default: SHA-256 through Web Crypto. The Node entry
-   * point passes a synchronous `node:crypto` hash, which avoids a thread-pool round trip.
-   */
-  hash?: (token: string) => string | Promise<string>
+}
+
+/** How many trailing characters of a token {@link tokenKeyFunction} hashes. */
+export const TOKEN_KEY_TAIL = 32
+
+/**
+ * A seeded hash of a token's length and last {@link TOKEN_KEY_TAIL} characters, as a 53-bit
+ * number: the verified-token cache's key. The tail of a JWT is its signature and an opaque
+ * token is random throughout, so the tail tells tokens apart as well as the whole would, at a
+ * twentieth of the cost of hashing a whole JWT (the key is computed on every request).
+ *
+ * It is only a lookup key, not a proof: an entry found under it is used only when its token
+ * equals the presented one entirely, so two tokens that share a tail (one of them forged) are
+ * never confused. The seed is secret and random per cache, so no one can aim a token at
+ * another's key; that also keeps the final string comparison from telling anything: it only
+ * ever runs on a token equal to the cached one, except with a chance of about 2^-53 per try.
+ */
+export function tokenKeyFunction(): (token: string) => number {
+  const [s1, s2] = crypto.getRandomValues(new Uint32Array(2)) as unknown as [number, number]
+  return (token) => {
+    const n = token.length
+    let a = s1 ^ n
+    let b = s2
+    for (let i = n > TOKEN_KEY_TAIL ? n - TOKEN_KEY_TAIL : 0; i < n; i++) {
+      const c = token.charCodeAt(i)
+      // Two independent 32-bit FNV-style lanes (different odd multipliers), combined below.
+      a = Math.imul(a ^ c, 0x01000193)
+      b = Math.imul(b ^ c, 0x5bd1e995)
+      b ^= b >>> 15
+    }
+    return (a >>> 0) * 0x200000 + (b >>> 11)
+  }
 }
 
 interface Entry<V> {
@@ -37,8 +64,8 @@ interface Entry<V> {
  * when full, the oldest entry goes unless it was read since it was inserted, in which case it
  * moves to the back once.
  */
-export class TokenCache<V> {
-  readonly #entries = new Map<string, Entry<V>>()
+export class TokenCache<V, K extends string | number = string> {
+  readonly #entries = new Map<K, Entry<V>>()
   readonly #maxEntries: number
 
   constructor(maxEntries: number) {
@@ -46,7 +73,7 @@ export class TokenCache<V> {
   }
 
   /** The live entry under `key`; a stale entry is dropped. */
-  get(key: string, now: number): V | undefined {
+  get(key: K, now: number): V | undefined {
     const entry = this.#entries.get(key)
     if (entry === undefined) return undefined
     if (entry.until <= now) {
@@ -58,12 +85,12 @@ export class TokenCache<V> {
   }
 
   /** Stores `value` until `until` (ms since the epoch), evicting to stay within the bound. */
-  set(key: string, value: V, until: number): void {
+  set(key: K, value: V, until: number): void {
     if (this.#maxEntries <= 0) return
     this.#entries.delete(key)
     // Each pass either evicts or clears one mark, so this ends within two sweeps.
     while (this.#entries.size >= this.#maxEntries) {
-      const [oldestKey, oldest] = this.#entries.entries().next().value as [string, Entry<V>]
+      const [oldestKey, oldest] = this.#entries.entries().next().value as [K, Entry<V>]
       this.#entries.delete(oldestKey)
       if (!oldest.used) break
       oldest.used = false
@@ -78,7 +105,7 @@ export class TokenCache<V> {
   }
 
   /** Whether `key` is held (stale or not), without marking it. */
-  has(key: string): boolean {
+  has(key: K): boolean {
     return this.#entries.has(key)
   }
 
@@ -87,5 +114,5 @@ export class TokenCache<V> {
   }
 }
 
-/** The default token hash: SHA-256 of the token's UTF-8 bytes, base64url. */
+/** SHA-256 of the token's UTF-8 bytes, base64url: the introspection caches' key. */
 export const hashToken: (token: string) => Promise<string> = sha256

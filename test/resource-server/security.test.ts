@@ -12,7 +12,7 @@ import { exportSPKI, SignJWT } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { expressAuth } from '../../src/node/adapters/express.js'
 import { NetworkPolicyError } from '../../src/node/errors.js'
-import { jwtVerifier as nodeJwtVerifier } from '../../src/node/resource-server.js'
+import { honoNodeHead, jwtVerifier as nodeJwtVerifier } from '../../src/node/resource-server.js'
 import { base64url, utf8 } from '../../src/protocol/random.js'
 import { findBearerChallenge, parseWwwAuthenticate } from '../../src/protocol/www-authenticate.js'
 import {
@@ -25,6 +25,7 @@ import {
   type ScopePolicy,
   type Verifier,
 } from '../../src/resource-server/index.js'
+import { TOKEN_KEY_TAIL } from '../../src/resource-server/token-cache.js'
 import { createSigner, ISSUER, startJsonServer, toolCall } from './support.js'
 
 const RESOURCE = 'https://mcp.example.com/mcp'
@@ -183,6 +184,34 @@ describe('security: tokens', () => {
     await refusedWith(await signer.sign({ aud: RESOURCE }, { typ: 'JWT' }), 'ERR_MALFORMED')
   })
 
+  it("cache key collision: a forged token with a cached token's length and tail is verified, not taken for it", async () => {
+    const inner = jwtVerifier({ issuer: ISSUER, audience: RESOURCE, jwks: signer.jwks })
+    let verifications = 0
+    const { rs, events } = guard({
+      verify: (token) => {
+        verifications++
+        return inner.verify(token)
+      },
+    })
+    const token = await signer.sign({ aud: RESOURCE, sub: 'alice' })
+    expect(await rs.authenticate(post(token))).not.toBeInstanceOf(Response)
+    // One character of the payload changed: same length, same last TOKEN_KEY_TAIL characters
+    // (the signature), so the same cache key under any seed.
+    const at = token.indexOf('.') + 8
+    const forged = `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`
+    expect(forged).toHaveLength(token.length)
+    expect(forged.slice(-TOKEN_KEY_TAIL)).toBe(token.slice(-TOKEN_KEY_TAIL))
+    const response = (await rs.authenticate(post(forged))) as Response
+    expect(response.status).toBe(401)
+    expect(events.at(-1)?.error?.code).toBe('ERR_SIGNATURE')
+    expect(verifications).toBe(2)
+    // The genuine token's entry is untouched: still served from the cache.
+    const again = (await rs.authenticate(post(token))) as AuthInfo
+    expect(again.subject).toBe('alice')
+    expect(again.token).toBe(token)
+    expect(verifications).toBe(2)
+  })
+
   it('unknown kid: one JWKS refetch, then at most one per interval however many kids are invented', async () => {
     const rotated = await createSigner('rotated')
     let keys = signer.jwks
@@ -318,11 +347,13 @@ describe('security: requests', () => {
     expect(((await rs.authenticate(new Request(RESOURCE, { headers: mixed }))) as Response).status).toBe(400)
   })
 
-  it('two Authorization header lines over real HTTP (Hono and Express) are refused', async () => {
+  it('two Authorization header lines over real HTTP (Hono, Hono with the Node head, Express) are refused', async () => {
     const { rs } = guard()
     const token = await signer.sign({ aud: RESOURCE })
     const hono = new Hono()
     hono.post('/mcp', honoAuth(rs), (c) => c.text('ok'))
+    // Node's req.headers keeps only the first Authorization line; the head must see both.
+    hono.post('/node-head/mcp', honoAuth(rs, { head: honoNodeHead }), (c) => c.text('ok'))
     const app = express()
     app.post('/mcp', express.json(), expressAuth(rs), (_req, res) => {
       res.send('ok')
@@ -334,20 +365,24 @@ describe('security: requests', () => {
     try {
       for (const server of [honoServer, expressServer]) {
         const { port } = server.address() as AddressInfo
-        const send = (authorization: string[]) =>
+        const send = (authorization: string[], path = '/mcp') =>
           new Promise<number>((resolve, reject) => {
             const req = httpRequest(
               {
                 host: '127.0.0.1',
                 port,
-                path: '/mcp',
+                path,
                 method: 'POST',
                 headers: [
                   'host',
                   `127.0.0.1:${port}`,
                   'content-type',
                   'application/json',
-                  ...authorization.flatMap((value) => ['authorization', value]),
+                  // The second line's name in another case: one field all the same.
+                  ...authorization.flatMap((value, i) => [
+                    i === 0 ? 'authorization' : 'Authorization',
+                    value,
+                  ]),
                 ],
               },
               (res) => {
@@ -358,9 +393,11 @@ describe('security: requests', () => {
             req.on('error', reject)
             req.end(JSON.stringify(toolCall('read_file')))
           })
-        expect(await send([`Bearer ${token}`])).toBe(200)
-        expect(await send([`Bearer ${token}`, `Bearer ${token}`])).toBe(400)
-        expect(await send(['Bearer forged', `Bearer ${token}`])).toBe(400)
+        for (const path of server === honoServer ? ['/mcp', '/node-head/mcp'] : ['/mcp']) {
+          expect(await send([`Bearer ${token}`], path)).toBe(200)
+          expect(await send([`Bearer ${token}`, `Bearer ${token}`], path)).toBe(400)
+          expect(await send(['Bearer forged', `Bearer ${token}`], path)).toBe(400)
+        }
       }
     } finally {
       honoServer.close()
@@ -394,6 +431,17 @@ describe('security: requests', () => {
     })
     expect(((await rs.authenticate(request)) as Response).status).toBe(400)
     expect(events[0]?.detail).toBe('body')
+    // The same through an adapter's head, next to a valid (and cached) header token.
+    const valid = post(token)
+    expect(await rs.authenticate(valid)).not.toBeInstanceOf(Response)
+    const form = new Request(RESOURCE, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ access_token: token }).toString(),
+    })
+    const head = { authorization: `Bearer ${token}`, contentType: 'application/x-www-form-urlencoded' }
+    expect(((await rs.authenticate(form, head)) as Response).status).toBe(400)
+    expect(events.at(-1)?.detail).toBe('body')
   })
 
   it('a 100 KB Authorization header is refused without crashing (400 in the core, 431 from Node)', async () => {

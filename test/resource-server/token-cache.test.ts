@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TokenCache } from '../../src/resource-server/token-cache.js'
+import { TOKEN_KEY_TAIL, TokenCache, tokenKeyFunction } from '../../src/resource-server/token-cache.js'
 
 describe('TokenCache', () => {
   it('returns live entries and drops stale ones', () => {
@@ -53,5 +53,42 @@ describe('TokenCache', () => {
     cache.set('a', 1, 10_000)
     expect(cache.get('a', 0)).toBeUndefined()
     expect(cache.size).toBe(0)
+  })
+})
+
+describe('tokenKeyFunction', () => {
+  const jwt = `eyJhbGciOiJFUzI1NiJ9.${'eyJzdWIiOiJhbGljZSJ9'.repeat(10)}.${'s1gnature-'.repeat(9)}`
+
+  it('gives one token one key, a safe integer, and another key to another token', () => {
+    const key = tokenKeyFunction()
+    expect(key(jwt)).toBe(key(`${jwt}`))
+    expect(Number.isSafeInteger(key(jwt))).toBe(true)
+    expect(key(jwt)).toBeGreaterThanOrEqual(0)
+    expect(key(`${jwt.slice(0, -1)}X`)).not.toBe(key(jwt))
+    expect(key(`${jwt}A`)).not.toBe(key(jwt))
+    expect(key('short')).not.toBe(key('shorT'))
+    expect(key('')).toBe(key(''))
+  })
+
+  it('looks only at the length and the last TOKEN_KEY_TAIL characters (a hit is confirmed on the whole token)', () => {
+    const key = tokenKeyFunction()
+    const head = `${jwt.slice(0, 5)}Z${jwt.slice(6)}`
+    expect(head).not.toBe(jwt)
+    expect(key(head)).toBe(key(jwt))
+    const withinTail = `${jwt.slice(0, -TOKEN_KEY_TAIL)}Z${jwt.slice(-TOKEN_KEY_TAIL + 1)}`
+    expect(key(withinTail)).not.toBe(key(jwt))
+  })
+
+  it("is seeded per instance: no one can compute another cache's keys", () => {
+    const keys = new Set(Array.from({ length: 20 }, () => tokenKeyFunction()(jwt)))
+    expect(keys.size).toBe(20)
+  })
+
+  it('spreads random tokens without collisions', () => {
+    const key = tokenKeyFunction()
+    const seen = new Set<number>()
+    for (let i = 0; i < 20_000; i++)
+      seen.add(key(`${jwt.slice(0, 40)}.${crypto.randomUUID()}${crypto.randomUUID()}`))
+    expect(seen.size).toBe(20_000)
   })
 })
