@@ -18,7 +18,6 @@ import { expandScopes, isValidScopeToken } from '../protocol/scope.js'
 import { protectedResourceMetadataUrl } from '../protocol/well-known.js'
 import type { AuthInfo, VerifiedToken, Verifier } from './auth-info.js'
 import {
-  bearerCandidate,
   DEFAULT_MAX_AUTHORIZATION_LENGTH,
   parseAuthorizationHeader,
   type RequestHead,
@@ -128,6 +127,8 @@ export interface ProtectedResource {
 }
 
 interface CacheEntry {
+  /** The `Authorization` value the token came in; a request is a hit only if it sends the same. */
+  credential: string
   /** Returned as is for every request with the same token; frozen so no handler can alter it. */
   auth: Readonly<AuthInfo>
   /** The granted scopes with everything they imply, computed once. */
@@ -240,7 +241,7 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
     return response
   }
 
-  const verify = async (token: string): Promise<CacheEntry> => {
+  const verify = async (token: string, credential: string): Promise<CacheEntry> => {
     const verified: VerifiedToken = await verifier.verify(token)
     // Checked here too, whatever the verifier: a token for another resource never passes (S-8, S-20).
     if (!audienceMatches(verified.audience, resource)) {
@@ -251,7 +252,7 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
     Object.freeze(auth.audience)
     const granted = expandScopes(verified.scopes, policy.hierarchy)
     const coversDefault = policy.default.every((scope) => granted.has(scope))
-    return { auth: Object.freeze(auth), granted, coversDefault }
+    return { credential, auth: Object.freeze(auth), granted, coversDefault }
   }
 
   return {
@@ -277,16 +278,15 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
       }
       const value = head === undefined ? request.headers.get('authorization') : head.authorization
       const at = now()
-      // The hot path: a token verified before is found by its key and was well-formed then, so
-      // its syntax is checked only on a miss (`parseAuthorizationHeader`).
+      // The hot path: a credential verified before is found by its key and was well-formed
+      // then, so its syntax is checked only on a miss (`parseAuthorizationHeader`).
       let entry: CacheEntry | undefined
       let key: number | undefined
-      const candidate = cacheEnabled ? bearerCandidate(value, maxAuthorizationLength) : undefined
-      if (candidate !== undefined) {
-        key = tokenKey(candidate)
+      if (cacheEnabled && value !== null && value.length <= maxAuthorizationLength) {
+        key = tokenKey(value)
         entry = cache.get(key, at)
-        // The key is a lookup aid: only the very same token is a hit (see tokenKeyFunction).
-        if (entry !== undefined && entry.auth.token !== candidate) entry = undefined
+        // The key is a lookup aid: only the very same credential is a hit (see tokenKeyFunction).
+        if (entry !== undefined && entry.credential !== value) entry = undefined
       }
       // On a miss, the token to verify; `undefined` with no entry means no bearer token at all.
       let token: string | undefined
@@ -316,7 +316,7 @@ export function protectedResource(options: ProtectedResourceOptions): ProtectedR
           })
         }
         try {
-          entry = await verify(token)
+          entry = await verify(token, value!)
         } catch (error) {
           if (!(error instanceof TokenVerificationError)) throw error
           if (error.unavailable) {

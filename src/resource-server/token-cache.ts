@@ -18,29 +18,30 @@ export interface TokenCacheOptions {
   maxAgeSeconds?: number
 }
 
-/** How many trailing characters of a token {@link tokenKeyFunction} hashes. */
+/** How many trailing characters of a credential {@link tokenKeyFunction} hashes. */
 export const TOKEN_KEY_TAIL = 32
 
 /**
- * A seeded hash of a token's length and last {@link TOKEN_KEY_TAIL} characters, as a 53-bit
- * number: the verified-token cache's key. The tail of a JWT is its signature and an opaque
- * token is random throughout, so the tail tells tokens apart as well as the whole would, at a
- * twentieth of the cost of hashing a whole JWT (the key is computed on every request).
+ * A seeded hash of a credential's length and last {@link TOKEN_KEY_TAIL} characters, as a
+ * 53-bit number: the verified-token cache's key. The credential is the `Authorization` value, so
+ * its tail is the token's: the signature of a JWT, and an opaque token is random throughout.
+ * The tail tells tokens apart as well as the whole would, at a twentieth of the cost of hashing
+ * a whole JWT (the key is computed on every request).
  *
- * It is only a lookup key, not a proof: an entry found under it is used only when its token
- * equals the presented one entirely, so two tokens that share a tail (one of them forged) are
- * never confused. The seed is secret and random per cache, so no one can aim a token at
- * another's key; that also keeps the final string comparison from telling anything: it only
- * ever runs on a token equal to the cached one, except with a chance of about 2^-53 per try.
+ * It is only a lookup key, not a proof: an entry found under it is used only when its
+ * credential equals the presented one entirely, so two tokens that share a tail (one of them
+ * forged) are never confused. The seed is secret and random per cache, so no one can aim a token
+ * at another's key; that also keeps the final string comparison from telling anything: it only
+ * ever runs on a credential equal to the cached one, except with a chance of about 2^-53 per try.
  */
-export function tokenKeyFunction(): (token: string) => number {
+export function tokenKeyFunction(): (credential: string) => number {
   const [s1, s2] = crypto.getRandomValues(new Uint32Array(2)) as unknown as [number, number]
-  return (token) => {
-    const n = token.length
+  return (credential) => {
+    const n = credential.length
     let a = s1 ^ n
     let b = s2
     for (let i = n > TOKEN_KEY_TAIL ? n - TOKEN_KEY_TAIL : 0; i < n; i++) {
-      const c = token.charCodeAt(i)
+      const c = credential.charCodeAt(i)
       // Two independent 32-bit FNV-style lanes (different odd multipliers), combined below.
       a = Math.imul(a ^ c, 0x01000193)
       b = Math.imul(b ^ c, 0x5bd1e995)
