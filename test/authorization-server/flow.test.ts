@@ -1,12 +1,10 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { describe, expect, it } from 'vitest'
 import {
-  authorizeInBrowser,
-  authorizeUrl,
+  authorizeCode,
   createTestServer,
   ISSUER,
   obtainTokens,
-  pkce,
   postForm,
   REDIRECT,
   RESOURCE,
@@ -17,23 +15,10 @@ describe('authorization code flow', () => {
   it('registers, logs in, consents, and exchanges the code for an RFC 9068 token', async () => {
     const { as, events } = await createTestServer()
     const clientId = await registerPublicClient(as)
-    const { verifier, challenge } = await pkce()
-    const { location } = await authorizeInBrowser(
-      as,
-      authorizeUrl({
-        response_type: 'code',
-        client_id: clientId,
-        redirect_uri: REDIRECT,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
-        resource: RESOURCE,
-        state: 'st4te',
-      }),
-    )
+    const { location, code, verifier } = await authorizeCode(as, clientId, { state: 'st4te' })
     expect(location.origin + location.pathname).toBe(REDIRECT)
     expect(location.searchParams.get('state')).toBe('st4te')
     expect(location.searchParams.get('iss')).toBe(ISSUER)
-    const code = location.searchParams.get('code')!
     const response = await postForm(as, '/token', {
       grant_type: 'authorization_code',
       code,

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { memoryStoreSnapshot } from '../../src/storage/memory.js'
 import {
+  authorizeCode,
   authorizeInBrowser,
   authorizeUrl,
   browse,
@@ -14,6 +15,7 @@ import {
   createTestServer,
   hiddenField,
   ISSUER,
+  logInIfAsked,
   OTHER_RESOURCE,
   obtainTokens,
   pkce,
@@ -23,22 +25,8 @@ import {
   registerPublicClient,
 } from './support.js'
 
-async function codeFor(as: Parameters<typeof authorizeInBrowser>[0], clientId: string) {
-  const { verifier, challenge } = await pkce()
-  const { location } = await authorizeInBrowser(
-    as,
-    authorizeUrl({
-      response_type: 'code',
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      code_challenge: challenge,
-      code_challenge_method: 'S256',
-      resource: RESOURCE,
-      state: 's',
-    }),
-  )
-  return { code: location.searchParams.get('code')!, verifier }
-}
+const codeFor = (as: Parameters<typeof authorizeCode>[0], clientId: string) =>
+  authorizeCode(as, clientId, { state: 's' })
 
 function exchange(
   as: Parameters<typeof postForm>[0],
@@ -190,17 +178,7 @@ describe('S8: the consent form carries only an opaque transaction id, and comple
       resource: RESOURCE,
       state: 'st',
     })
-    let html = await (await browse(as, jar, url, { site: 'none' })).text()
-    html = await (
-      await browse(as, jar, '/interaction/login', {
-        form: {
-          transaction: hiddenField(html, 'transaction'),
-          csrf: hiddenField(html, 'csrf'),
-          username: 'ada',
-          password: 'correct horse',
-        },
-      })
-    ).text()
+    const html = await logInIfAsked(as, jar, await (await browse(as, jar, url, { site: 'none' })).text())
     const hidden = [...html.matchAll(/type="hidden" name="([^"]+)"/g)].map((m) => m[1])
     expect(hidden.sort()).toEqual(['csrf', 'transaction'])
     expect(html).not.toContain(challenge)
@@ -232,17 +210,7 @@ describe('S8: the consent form carries only an opaque transaction id, and comple
       code_challenge_method: 'S256',
       resource: RESOURCE,
     })
-    let html = await (await browse(as, jar, url)).text()
-    html = await (
-      await browse(as, jar, '/interaction/login', {
-        form: {
-          transaction: hiddenField(html, 'transaction'),
-          csrf: hiddenField(html, 'csrf'),
-          username: 'ada',
-          password: 'correct horse',
-        },
-      })
-    ).text()
+    const html = await logInIfAsked(as, jar, await (await browse(as, jar, url)).text())
     // The registration changes between authorize and consent (e.g. a tampered or rotated record).
     const record = (await store.clients.get(clientId, Date.UTC(2026, 0, 1)))!
     await store.clients.put({

@@ -130,6 +130,27 @@ export function authorizeUrl(params: Record<string, string | undefined>, issuer 
   return url.href
 }
 
+/** When `html` is the login page, logs in as ada and returns the next page (consent); else `html`. */
+export async function logInIfAsked(
+  as: AuthorizationServer,
+  jar: CookieJar,
+  html: string,
+  password = 'correct horse',
+): Promise<string> {
+  if (!html.includes('name="password"')) return html
+  const page = await browse(as, jar, '/interaction/login', {
+    site: 'same-origin',
+    form: {
+      transaction: hiddenField(html, 'transaction'),
+      csrf: hiddenField(html, 'csrf'),
+      username: 'ada',
+      password,
+    },
+  })
+  if (page.status !== 200) throw new Error(`login failed: ${page.status}`)
+  return page.text()
+}
+
 /**
  * Drives GET /authorize → login form → consent form like a browser, and returns the final redirect
  * `Location` (the client's redirect URI with `code` or `error`).
@@ -140,22 +161,9 @@ export async function authorizeInBrowser(
   options: { jar?: CookieJar; decision?: 'approve' | 'deny'; remember?: boolean; password?: string } = {},
 ): Promise<{ location: URL; jar: CookieJar }> {
   const jar = options.jar ?? new CookieJar()
-  let page = await browse(as, jar, url, { site: 'none' })
+  const page = await browse(as, jar, url, { site: 'none' })
   if (page.status === 302) return { location: new URL(page.headers.get('location')!), jar }
-  let html = await page.text()
-  if (html.includes('name="password"')) {
-    page = await browse(as, jar, '/interaction/login', {
-      site: 'same-origin',
-      form: {
-        transaction: hiddenField(html, 'transaction'),
-        csrf: hiddenField(html, 'csrf'),
-        username: 'ada',
-        password: options.password ?? 'correct horse',
-      },
-    })
-    html = await page.text()
-    if (page.status !== 200) throw new Error(`login failed: ${page.status}`)
-  }
+  const html = await logInIfAsked(as, jar, await page.text(), options.password)
   const form: Record<string, string> = {
     transaction: hiddenField(html, 'transaction'),
     csrf: hiddenField(html, 'csrf'),
@@ -208,12 +216,15 @@ export async function registerPublicClient(
   return ((await response.json()) as { client_id: string }).client_id
 }
 
-/** Runs the whole code flow for a public client and returns the token response. */
-export async function obtainTokens(
+/**
+ * The browser part of the code flow for a public client (PKCE S256, `resource`, `state`): the
+ * redirect back to the client, its code, and the PKCE verifier for the exchange.
+ */
+export async function authorizeCode(
   as: AuthorizationServer,
   clientId: string,
-  options: { scope?: string; resource?: string } = {},
-): Promise<{ access_token: string; refresh_token: string; scope: string; expires_in: number }> {
+  options: { scope?: string; resource?: string; state?: string } = {},
+): Promise<{ location: URL; code: string; verifier: string }> {
   const { verifier, challenge } = await pkce()
   const { location } = await authorizeInBrowser(
     as,
@@ -225,11 +236,21 @@ export async function obtainTokens(
       code_challenge_method: 'S256',
       resource: options.resource ?? RESOURCE,
       scope: options.scope,
-      state: 'xyz',
+      state: options.state ?? 'xyz',
     }),
   )
   const code = location.searchParams.get('code')
   if (code === null) throw new Error(`no code: ${location.href}`)
+  return { location, code, verifier }
+}
+
+/** Runs the whole code flow for a public client and returns the token response. */
+export async function obtainTokens(
+  as: AuthorizationServer,
+  clientId: string,
+  options: { scope?: string; resource?: string } = {},
+): Promise<{ access_token: string; refresh_token: string; scope: string; expires_in: number }> {
+  const { code, verifier } = await authorizeCode(as, clientId, options)
   const response = await postForm(as, '/token', {
     grant_type: 'authorization_code',
     code,
