@@ -60,10 +60,9 @@ export function parseAuthorizationHeader(
 
 /**
  * What follows `Bearer ` (any case) in a field value of at most `maxLength` characters, with its
- * syntax not yet checked; `undefined` when the value is no such credential. A token found here
- * and already verified needs no further parsing: verification only ever sees well-formed ones.
+ * syntax not yet checked; `undefined` when the value is no such credential.
  */
-export function bearerCandidate(value: string | null | undefined, maxLength: number): string | undefined {
+function bearerCandidate(value: string | null | undefined, maxLength: number): string | undefined {
   if (value === null || value === undefined || value.length <= 7 || value.length > maxLength) return undefined
   if (value.charCodeAt(6) !== 0x20) return undefined
   return value.startsWith('Bearer') || value.slice(0, 6).toLowerCase() === 'bearer'

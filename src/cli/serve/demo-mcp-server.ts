@@ -37,7 +37,6 @@ export const DEMO_SCOPE_POLICY: ScopePolicy = {
   tools: { add_note: ['notes:write'], delete_all_notes: ['notes:admin'] },
 }
 
-/** Notes per user, in memory (the demo forgets them on restart). */
 /**
  * The demo MCP server at `mcpUrl` as a resource protected by the authorization server `as` running
  * in this process: its metadata and keys are read through `as.fetch`, without a network round trip.
@@ -61,6 +60,7 @@ export function demoProtectedResource(
   })
 }
 
+/** Notes per user, in memory (the demo forgets them on restart). */
 export interface NotesBook {
   list(subject: string): readonly string[]
   add(subject: string, text: string): number
